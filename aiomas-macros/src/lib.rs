@@ -1,0 +1,1 @@
+//! Procedural macros for `aiomas`. Use them through the re-exports in the `aiomas` crate.

@@ -1,0 +1,269 @@
+//! The channel layer: framed request/reply messages over a byte stream (SPEC section 2).
+//!
+//! Every frame is a 4-byte big-endian length and a codec-encoded `[msg_type, msg_id, content]`.
+//! Both sides may send requests on one connection; many may be in flight; replies are matched
+//! by id in any order.
+//!
+//! ```
+//! use aiomas::channel::{self, Addr, ChannelOptions};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> aiomas::Result<()> {
+//! let server = channel::start_server(Addr::tcp("127.0.0.1", 0), ChannelOptions::default(), |channel| async move {
+//!     while let Ok(request) = channel.recv().await {
+//!         request.reply("cya").unwrap();
+//!     }
+//! })
+//! .await?;
+//!
+//! let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+//! assert_eq!(channel.send("ohai").await?, "cya".into());
+//! channel.close().await;
+//! server.close().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod addr;
+mod connection;
+mod options;
+mod server;
+mod transport;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use tracing::debug;
+
+pub use addr::Addr;
+pub use options::{ChannelOptions, Retry, DEFAULT_MAX_FRAME_SIZE};
+pub use server::Server;
+
+use crate::codec::WireFormat;
+use crate::error::{ConnectionError, ConnectionErrorKind};
+use crate::{Error, Value};
+use connection::Shared;
+pub(crate) use transport::Stream;
+
+/// One end of a request/reply connection. Cheap to clone; all clones share the connection.
+///
+/// Dropping the last clone closes the connection after flushing what was queued.
+#[derive(Clone)]
+pub struct Channel {
+    shared: Arc<Shared>,
+}
+
+impl Channel {
+    fn start(stream: Stream, options: &ChannelOptions, served_root: Option<u64>) -> Channel {
+        let id = connection::next_connection_id();
+        let format = WireFormat::new(options.codec, options.serializers.clone())
+            .with_limit(options.max_frame_size)
+            .bind(id, served_root);
+        Channel {
+            shared: Shared::spawn(stream, format, id),
+        }
+    }
+
+    /// Sends a request and waits for the peer's reply.
+    ///
+    /// Fails with [`Error::Remote`] if the peer answered with an exception, with
+    /// [`Error::Connection`] if the connection went away first, and with
+    /// [`Error::FrameTooLarge`] or [`Error::Serialization`] (for this call only) if the request
+    /// cannot be sent.
+    pub async fn send(&self, content: impl Into<Value>) -> Result<Value, Error> {
+        self.shared.request(&content.into()).await
+    }
+
+    /// Waits for the next request from the peer.
+    ///
+    /// Fails with a connection error once the connection is closed; requests that arrived
+    /// before are still handed out first.
+    pub async fn recv(&self) -> Result<Request, Error> {
+        let mut incoming = self.shared.incoming.lock().await;
+        match incoming.recv().await {
+            Some(request) => Ok(request),
+            None => Err(self
+                .shared
+                .failure()
+                .unwrap_or_else(|| ConnectionError::closed().into())),
+        }
+    }
+
+    /// Closes the connection: flushes queued messages, then fails pending requests and `recv`.
+    pub async fn close(&self) {
+        self.shared.close().await;
+    }
+
+    /// Whether the connection is gone (closed by either side or broken).
+    pub fn is_closed(&self) -> bool {
+        self.shared.failure().is_some()
+    }
+
+    /// The peer's address as text (`127.0.0.1:5555`, a socket path, `LocalQueue('q')`).
+    pub fn peer(&self) -> &str {
+        &self.shared.peer
+    }
+
+    /// The process-unique id of this connection.
+    pub fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// The channel of connection `id`, if it is still alive.
+    pub(crate) fn by_id(id: u64) -> Option<Channel> {
+        connection::lookup(id).map(|shared| Channel { shared })
+    }
+}
+
+impl fmt::Debug for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Channel")
+            .field("id", &self.shared.id)
+            .field("peer", &self.shared.peer)
+            .finish()
+    }
+}
+
+impl PartialEq for Channel {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl Eq for Channel {}
+
+/// A request from the peer, received with [`Channel::recv`]. Answer it with
+/// [`reply`](Self::reply) or [`fail`](Self::fail).
+pub struct Request {
+    connection: Weak<Shared>,
+    msg_id: u64,
+    content: Value,
+}
+
+impl Request {
+    pub(crate) fn new(connection: Weak<Shared>, msg_id: u64, content: Value) -> Self {
+        Request {
+            connection,
+            msg_id,
+            content,
+        }
+    }
+
+    /// The request's content.
+    pub fn content(&self) -> &Value {
+        &self.content
+    }
+
+    /// Takes the content out, keeping the request answerable.
+    pub fn take_content(&mut self) -> Value {
+        std::mem::take(&mut self.content)
+    }
+
+    /// The id the peer gave this request.
+    pub fn id(&self) -> u64 {
+        self.msg_id
+    }
+
+    fn connection(&self) -> Result<Arc<Shared>, Error> {
+        self.connection
+            .upgrade()
+            .ok_or_else(|| ConnectionError::closed().into())
+    }
+
+    /// Answers with `result`. If it cannot be encoded, the peer gets an exception reply instead
+    /// and the encoding error is returned.
+    pub fn reply(self, result: impl Into<Value>) -> Result<(), Error> {
+        let connection = self.connection()?;
+        connection.reply(self.msg_id, &result.into())
+    }
+
+    /// Answers with an exception: the peer reads `kind: message` as the last line of the
+    /// traceback (Python raises `RemoteException`).
+    pub fn fail(self, kind: &str, message: &str) -> Result<(), Error> {
+        let connection = self.connection()?;
+        connection.fail(self.msg_id, kind, message)
+    }
+
+    /// The channel the request arrived on, if the connection is still alive.
+    pub fn channel(&self) -> Option<Channel> {
+        self.connection.upgrade().map(|shared| Channel { shared })
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("id", &self.msg_id)
+            .field("content", &self.content)
+            .finish()
+    }
+}
+
+/// Connects to `addr` and returns the channel.
+///
+/// A refused connection is retried as `options` say ([`Retry`]).
+pub async fn open_connection(addr: &Addr, options: ChannelOptions) -> Result<Channel, Error> {
+    let stream = connect_with_retry(addr, options.retry).await?;
+    Ok(Channel::start(stream, &options, None))
+}
+
+/// Like [`open_connection`], for layers that serve a root service on the connection.
+pub(crate) async fn open_serving(
+    addr: &Addr,
+    options: &ChannelOptions,
+    served_root: Option<u64>,
+) -> Result<Channel, Error> {
+    let stream = connect_with_retry(addr, options.retry).await?;
+    Ok(Channel::start(stream, options, served_root))
+}
+
+/// Starts a server on `addr` and calls `on_client` with a [`Channel`] for every connection,
+/// each in its own task.
+pub async fn start_server<F, Fut>(
+    addr: Addr,
+    options: ChannelOptions,
+    on_client: F,
+) -> Result<Server, Error>
+where
+    F: Fn(Channel) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Server::start(addr, options, None, on_client).await
+}
+
+/// The first wait between connection attempts, then 1.5 times longer each time.
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+
+pub(crate) async fn connect_with_retry(addr: &Addr, retry: Retry) -> Result<Stream, Error> {
+    let started = Instant::now();
+    let mut delay = FIRST_RETRY_DELAY;
+    loop {
+        let err = match transport::connect(addr).await {
+            Ok(stream) => return Ok(stream),
+            Err(err) => ConnectionError::from_io(&err),
+        };
+        let may_retry = err.kind() == ConnectionErrorKind::Refused;
+        let out_of_time = match retry {
+            Retry::Never => true,
+            Retry::For(limit) => started.elapsed() >= limit,
+            Retry::Forever => false,
+        };
+        if !may_retry || out_of_time {
+            return Err(ConnectionError::new(
+                err.kind(),
+                format!("cannot connect to {addr}: {err}"),
+            )
+            .into());
+        }
+        debug!("could not connect to {addr}, retrying in {delay:?}");
+        let delay_now = match retry {
+            Retry::For(limit) => delay.min(limit.saturating_sub(started.elapsed())),
+            _ => delay,
+        };
+        tokio::time::sleep(delay_now).await;
+        delay = delay.mul_f64(1.5).min(MAX_RETRY_DELAY);
+    }
+}

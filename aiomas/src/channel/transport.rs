@@ -1,0 +1,196 @@
+//! Byte streams under a channel: connecting, listening, and the in-process local queue.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::{Mutex, OnceLock};
+
+use tokio::io::{AsyncRead, AsyncWrite, DuplexStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use tokio::sync::mpsc;
+
+use super::addr::Addr;
+
+/// The read half of a connection.
+pub(crate) type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
+/// The write half of a connection.
+pub(crate) type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// An established byte stream, split, with a printable name of the peer.
+pub(crate) struct Stream {
+    pub(crate) reader: ReadHalf,
+    pub(crate) writer: WriteHalf,
+    pub(crate) peer: String,
+}
+
+impl Stream {
+    fn tcp(stream: TcpStream) -> io::Result<Stream> {
+        // Requests are small and latency-bound; Nagle's algorithm would add up to 40 ms each.
+        stream.set_nodelay(true)?;
+        let peer = stream
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let (reader, writer) = stream.into_split();
+        Ok(Stream {
+            reader: Box::new(reader),
+            writer: Box::new(writer),
+            peer,
+        })
+    }
+
+    fn unix(stream: UnixStream, peer: String) -> Stream {
+        let (reader, writer) = stream.into_split();
+        Stream {
+            reader: Box::new(reader),
+            writer: Box::new(writer),
+            peer,
+        }
+    }
+
+    fn local(stream: DuplexStream, queue: &str) -> Stream {
+        let (reader, writer) = tokio::io::split(stream);
+        Stream {
+            reader: Box::new(reader),
+            writer: Box::new(writer),
+            peer: format!("LocalQueue('{queue}')"),
+        }
+    }
+
+    /// Wraps any duplex byte stream (for transports layered on top, like TLS).
+    pub(crate) fn from_io<S>(io: S, peer: String) -> Stream
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (reader, writer) = tokio::io::split(io);
+        Stream {
+            reader: Box::new(reader),
+            writer: Box::new(writer),
+            peer,
+        }
+    }
+}
+
+/// Makes one connection attempt to `addr`.
+///
+/// A missing server is `ConnectionRefused` for every transport (Python raises
+/// `FileNotFoundError` for Unix sockets; both mean "nobody listens").
+pub(crate) async fn connect(addr: &Addr) -> io::Result<Stream> {
+    match addr {
+        Addr::Tcp { host, port } => Stream::tcp(TcpStream::connect((host.as_str(), *port)).await?),
+        Addr::Unix(path) => match UnixStream::connect(path).await {
+            Ok(stream) => Ok(Stream::unix(stream, path.display().to_string())),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Err(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                format!("no Unix socket at {}", path.display()),
+            )),
+            Err(err) => Err(err),
+        },
+        Addr::Local(queue) => {
+            let server = local_queues()
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(queue)
+                .cloned();
+            let refused = || {
+                io::Error::new(
+                    io::ErrorKind::ConnectionRefused,
+                    format!("No server started for the local queue {queue:?}"),
+                )
+            };
+            let server = server.ok_or_else(refused)?;
+            let (client, served) = tokio::io::duplex(LOCAL_BUFFER);
+            server.send(served).map_err(|_| refused())?;
+            Ok(Stream::local(client, queue))
+        }
+    }
+}
+
+/// Bytes buffered per direction of a local-queue connection.
+const LOCAL_BUFFER: usize = 256 * 1024;
+
+type LocalAcceptor = mpsc::UnboundedSender<DuplexStream>;
+
+fn local_queues() -> &'static Mutex<HashMap<String, LocalAcceptor>> {
+    static QUEUES: OnceLock<Mutex<HashMap<String, LocalAcceptor>>> = OnceLock::new();
+    QUEUES.get_or_init(Default::default)
+}
+
+/// A bound server socket.
+pub(crate) enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener, std::path::PathBuf),
+    Local(mpsc::UnboundedReceiver<DuplexStream>, String),
+}
+
+impl Listener {
+    /// Binds `addr`; returns the listener and the address it really got (port 0 resolved).
+    pub(crate) async fn bind(addr: &Addr) -> io::Result<(Listener, Addr)> {
+        match addr {
+            Addr::Tcp { host, port } => {
+                let listener = TcpListener::bind((host.as_str(), *port)).await?;
+                let bound = Addr::tcp(host.clone(), listener.local_addr()?.port());
+                Ok((Listener::Tcp(listener), bound))
+            }
+            Addr::Unix(path) => {
+                remove_stale_socket(path)?;
+                let listener = UnixListener::bind(path)?;
+                Ok((Listener::Unix(listener, path.clone()), addr.clone()))
+            }
+            Addr::Local(queue) => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let mut queues = local_queues().lock().unwrap_or_else(|p| p.into_inner());
+                if queues.get(queue).is_some_and(|live| !live.is_closed()) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AddrInUse,
+                        format!("a server is already bound to the local queue {queue:?}"),
+                    ));
+                }
+                queues.insert(queue.clone(), tx);
+                Ok((Listener::Local(rx, queue.clone()), addr.clone()))
+            }
+        }
+    }
+
+    /// Waits for the next connection; `None` once a local queue is gone.
+    pub(crate) async fn accept(&mut self) -> Option<io::Result<Stream>> {
+        match self {
+            Listener::Tcp(listener) => {
+                Some(listener.accept().await.and_then(|(s, _)| Stream::tcp(s)))
+            }
+            Listener::Unix(listener, path) => Some(
+                listener
+                    .accept()
+                    .await
+                    .map(|(s, _)| Stream::unix(s, path.display().to_string())),
+            ),
+            Listener::Local(rx, queue) => rx.recv().await.map(|s| Ok(Stream::local(s, queue))),
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        match self {
+            Listener::Tcp(_) => {}
+            Listener::Unix(_, path) => {
+                let _ = std::fs::remove_file(path);
+            }
+            Listener::Local(rx, queue) => {
+                rx.close();
+                let mut queues = local_queues().lock().unwrap_or_else(|p| p.into_inner());
+                if queues.get(queue).is_some_and(|tx| tx.is_closed()) {
+                    queues.remove(queue);
+                }
+            }
+        }
+    }
+}
+
+/// A socket file left behind by a dead server would make `bind` fail; replace it, as asyncio does.
+fn remove_stale_socket(path: &std::path::Path) -> io::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => std::fs::remove_file(path),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,292 @@
+//! Codecs: how a message becomes the bytes of a frame, byte-compatible with Python's
+//! `aiomas.codecs` (SPEC section 3).
+//!
+//! A [`Codec`] names the format; [`Serializers`] lists the extra types both sides registered,
+//! in registration order, which gives every type its `typeid` on the wire.
+
+mod blosc;
+mod decode;
+mod json;
+mod msgpack;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::value::{Extension, Home, ServiceRef, Value};
+use crate::Error;
+
+/// How deeply lists and maps may nest in one message (serde_json's own limit).
+pub const MAX_DEPTH: usize = 128;
+
+/// Blosc's `typesize` as python-blosc uses it on 64-bit machines (`sys.maxsize > 2**32`).
+const BLOSC_TYPESIZE: usize = 8;
+
+/// The three message formats of Python aiomas.
+///
+/// ```
+/// use aiomas::codec::Codec;
+/// use aiomas::Value;
+///
+/// let codec: Codec = "msgpack".parse().unwrap();
+/// let bytes = codec.encode(&Value::from("ohai")).unwrap();
+/// assert_eq!(codec.decode(&bytes).unwrap(), Value::from("ohai"));
+/// assert_eq!(Codec::default(), Codec::Json);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Codec {
+    /// UTF-8 JSON (Python's default).
+    #[default]
+    Json,
+    /// MsgPack with the `bin` type for bytes.
+    MsgPack,
+    /// MsgPack compressed with c-blosc 1.x.
+    MsgPackBlosc,
+}
+
+impl Codec {
+    /// The name used on command lines: `json`, `msgpack` or `msgpack-blosc`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Json => "json",
+            Codec::MsgPack => "msgpack",
+            Codec::MsgPackBlosc => "msgpack-blosc",
+        }
+    }
+
+    /// Encodes one value without extra serializers.
+    pub fn encode(self, value: &Value) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        WireFormat::new(self, Serializers::default()).encode_into(value, &mut out)?;
+        Ok(out)
+    }
+
+    /// Decodes one value without extra serializers.
+    pub fn decode(self, bytes: &[u8]) -> Result<Value, Error> {
+        WireFormat::new(self, Serializers::default()).decode(bytes)
+    }
+}
+
+impl fmt::Display for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Codec {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "json" => Ok(Codec::Json),
+            "msgpack" => Ok(Codec::MsgPack),
+            "msgpack-blosc" | "msgpackblosc" => Ok(Codec::MsgPackBlosc),
+            _ => Err(Error::Value(format!(
+                "unknown codec {s:?} (expected json, msgpack or msgpack-blosc)"
+            ))),
+        }
+    }
+}
+
+/// One registered extra type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slot {
+    /// An [`Extension`](crate::Extension) type, by its name.
+    Named(Arc<str>),
+    /// The RPC fallback: service references travel as their router path.
+    ServiceRef,
+}
+
+/// The extra serializers of a connection, in registration order: the n-th one has `typeid` n.
+///
+/// Both sides must register the same types in the same order, as in Python.
+///
+/// ```
+/// use aiomas::codec::Serializers;
+/// let s = Serializers::new().with_type("arrow").with_type("Point");
+/// assert_eq!(s.typeid("Point"), Some(1));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Serializers {
+    slots: Vec<Slot>,
+}
+
+impl Serializers {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers the extension type `name` under the next typeid.
+    pub fn with_type(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.slots.push(Slot::Named(name.into()));
+        self
+    }
+
+    /// Registers the RPC fallback (service references) under the next typeid, as Python's
+    /// `RpcClient` does last on every RPC connection.
+    pub fn with_service_refs(mut self) -> Self {
+        if !self.slots.contains(&Slot::ServiceRef) {
+            self.slots.push(Slot::ServiceRef);
+        }
+        self
+    }
+
+    /// The typeid of the extension type `name`, if registered.
+    pub fn typeid(&self, name: &str) -> Option<usize> {
+        self.slots
+            .iter()
+            .position(|s| matches!(s, Slot::Named(n) if &**n == name))
+    }
+
+    fn service_typeid(&self) -> Option<usize> {
+        self.slots.iter().position(|s| *s == Slot::ServiceRef)
+    }
+
+    fn slot(&self, typeid: u64) -> Option<&Slot> {
+        usize::try_from(typeid).ok().and_then(|i| self.slots.get(i))
+    }
+}
+
+/// Everything a connection needs to turn values into frame bodies and back.
+#[derive(Debug, Clone)]
+pub(crate) struct WireFormat {
+    codec: Codec,
+    serializers: Serializers,
+    /// Frame bodies (and decompressed blosc bodies) larger than this are refused.
+    pub(crate) max_frame_size: usize,
+    /// The connection whose peer sends us service references (they become proxies on it).
+    connection_id: u64,
+    /// The local root service this connection serves; only its services may be sent.
+    served_root: Option<u64>,
+}
+
+impl WireFormat {
+    pub(crate) fn new(codec: Codec, serializers: Serializers) -> Self {
+        WireFormat {
+            codec,
+            serializers,
+            max_frame_size: usize::MAX,
+            connection_id: 0,
+            served_root: None,
+        }
+    }
+
+    pub(crate) fn with_limit(mut self, max_frame_size: usize) -> Self {
+        self.max_frame_size = max_frame_size;
+        self
+    }
+
+    pub(crate) fn bind(mut self, connection_id: u64, served_root: Option<u64>) -> Self {
+        self.connection_id = connection_id;
+        self.served_root = served_root;
+        self
+    }
+
+    /// Appends the encoding of `[msg_type, msg_id, content]` to `out`.
+    pub(crate) fn encode_message(
+        &self,
+        msg_type: u8,
+        msg_id: u64,
+        content: &Value,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        match self.codec {
+            Codec::Json => json::encode_message(self, msg_type, msg_id, content, out),
+            Codec::MsgPack => msgpack::encode_message(self, msg_type, msg_id, content, out),
+            Codec::MsgPackBlosc => {
+                let mut packed = Vec::with_capacity(64);
+                msgpack::encode_message(self, msg_type, msg_id, content, &mut packed)?;
+                out.extend_from_slice(&blosc::compress(&packed, BLOSC_TYPESIZE)?);
+                Ok(())
+            }
+        }
+    }
+
+    /// Decodes a frame body into `(msg_type, msg_id, content)`.
+    pub(crate) fn decode_message(&self, body: &[u8]) -> Result<(u8, u64, Value), Error> {
+        let message = self.decode(body)?;
+        let parts = match message {
+            Value::List(parts) => <[Value; 3]>::try_from(parts).ok(),
+            _ => None,
+        };
+        let Some([msg_type, msg_id, content]) = parts else {
+            return Err(Error::Protocol(
+                "a message must be a list [msg_type, msg_id, content]".into(),
+            ));
+        };
+        let msg_type = msg_type
+            .as_u64()
+            .and_then(|t| u8::try_from(t).ok())
+            .ok_or_else(|| Error::Protocol(format!("invalid message type {msg_type}")))?;
+        let msg_id = msg_id
+            .as_u64()
+            .ok_or_else(|| Error::Protocol(format!("invalid message id {msg_id}")))?;
+        Ok((msg_type, msg_id, content))
+    }
+
+    fn encode_into(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
+        match self.codec {
+            Codec::Json => json::encode_value(self, value, out),
+            Codec::MsgPack => msgpack::encode_value(self, value, out),
+            Codec::MsgPackBlosc => {
+                let mut packed = Vec::new();
+                msgpack::encode_value(self, value, &mut packed)?;
+                out.extend_from_slice(&blosc::compress(&packed, BLOSC_TYPESIZE)?);
+                Ok(())
+            }
+        }
+    }
+
+    fn decode(&self, body: &[u8]) -> Result<Value, Error> {
+        let result = match self.codec {
+            Codec::Json => json::decode(self, body),
+            Codec::MsgPack => msgpack::decode(self, body),
+            Codec::MsgPackBlosc => {
+                msgpack::decode(self, &blosc::decompress(body, self.max_frame_size)?)
+            }
+        };
+        result.map_err(|err| match err {
+            Error::Deserialization(msg) => {
+                Error::Protocol(format!("undecodable {} message: {msg}", self.codec))
+            }
+            other => other,
+        })
+    }
+
+    /// The typeid under which an extension travels (`{"__type__": [typeid, data]}`).
+    fn extension_typeid(&self, ext: &Extension) -> Result<usize, Error> {
+        self.serializers.typeid(&ext.type_name).ok_or_else(|| {
+            Error::Serialization(format!(
+                "No serializer found for type \"{}\"",
+                ext.type_name
+            ))
+        })
+    }
+
+    /// The typeid and router path under which a service reference travels.
+    ///
+    /// As in Python, only services served on this very connection can be sent.
+    fn service_wrapper<'v>(&self, service: &'v ServiceRef) -> Result<(usize, &'v str), Error> {
+        let typeid = self.serializers.service_typeid().ok_or_else(|| {
+            Error::Serialization("service references need an RPC connection".into())
+        })?;
+        match (service.home, self.served_root) {
+            (Home::Local(root), Some(served)) if root == served => Ok((typeid, &service.path)),
+            (Home::Local(_), None) => Err(Error::Serialization(
+                "No RPC service running for this side of the connection. Cannot send service proxy."
+                    .into(),
+            )),
+            (Home::Local(_), Some(_)) => Err(Error::Serialization(format!(
+                "RPC service \"{}\" is not exposed for this connection",
+                service.path
+            ))),
+            (Home::Connection(_), _) => Err(Error::Serialization(format!(
+                "cannot send a proxy to the remote service \"{}\"; only local services can be passed",
+                service.path
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

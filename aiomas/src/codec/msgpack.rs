@@ -1,0 +1,120 @@
+//! The MsgPack codec: what Python's `msgpack.packb(data, use_bin_type=True)` writes and
+//! `unpackb(..., raw=False)` reads. Bytes travel as `bin`, strings as `str`.
+
+use rmp::encode;
+
+use super::decode::DecodeSeed;
+use super::{WireFormat, MAX_DEPTH};
+use crate::value::Value;
+use crate::Error;
+
+pub(super) fn encode_message(
+    format: &WireFormat,
+    msg_type: u8,
+    msg_id: u64,
+    content: &Value,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    // Writing into a Vec cannot fail; only our own checks can.
+    let _ = encode::write_array_len(out, 3);
+    let _ = encode::write_uint(out, msg_type.into());
+    let _ = encode::write_uint(out, msg_id);
+    write_value(format, content, out, 1)
+}
+
+pub(super) fn encode_value(
+    format: &WireFormat,
+    value: &Value,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    write_value(format, value, out, 0)
+}
+
+pub(super) fn decode(format: &WireFormat, body: &[u8]) -> Result<Value, Error> {
+    let mut reader = body;
+    let mut de = rmp_serde::Deserializer::new(&mut reader);
+    let value = serde::de::DeserializeSeed::deserialize(DecodeSeed { format, depth: 0 }, &mut de)
+        .map_err(|e| Error::Deserialization(e.to_string()))?;
+    if !reader.is_empty() {
+        return Err(Error::Deserialization(format!(
+            "{} trailing bytes after the message",
+            reader.len()
+        )));
+    }
+    Ok(value)
+}
+
+fn length(len: usize) -> Result<u32, Error> {
+    u32::try_from(len)
+        .map_err(|_| Error::Serialization(format!("length {len} too large for MsgPack")))
+}
+
+fn write_value(
+    format: &WireFormat,
+    value: &Value,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<(), Error> {
+    if depth > MAX_DEPTH {
+        return Err(Error::Serialization(format!(
+            "nesting deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    match value {
+        Value::Nil => {
+            let _ = encode::write_nil(out);
+        }
+        Value::Bool(b) => {
+            let _ = encode::write_bool(out, *b);
+        }
+        Value::Int(i) => {
+            let _ = encode::write_sint(out, *i);
+        }
+        Value::UInt(u) => {
+            let _ = encode::write_uint(out, *u);
+        }
+        Value::Float(f) => {
+            let _ = encode::write_f64(out, *f);
+        }
+        Value::Str(s) => {
+            let _ = encode::write_str_len(out, length(s.len())?);
+            out.extend_from_slice(s.as_bytes());
+        }
+        Value::Bytes(b) => {
+            let _ = encode::write_bin_len(out, length(b.len())?);
+            out.extend_from_slice(b);
+        }
+        Value::List(items) => {
+            let _ = encode::write_array_len(out, length(items.len())?);
+            for item in items {
+                write_value(format, item, out, depth + 1)?;
+            }
+        }
+        Value::Map(entries) => {
+            let _ = encode::write_map_len(out, length(entries.len())?);
+            for (key, item) in entries {
+                write_value(format, key, out, depth + 1)?;
+                write_value(format, item, out, depth + 1)?;
+            }
+        }
+        Value::Ext(ext) => {
+            let typeid = format.extension_typeid(ext)?;
+            write_type_wrapper(out, typeid);
+            write_value(format, &ext.data, out, depth + 1)?;
+        }
+        Value::Service(service) => {
+            let (typeid, path) = format.service_wrapper(service)?;
+            write_type_wrapper(out, typeid);
+            let _ = encode::write_str(out, path);
+        }
+    }
+    Ok(())
+}
+
+/// Writes `{"__type__": [typeid, ` and leaves the data for the caller.
+fn write_type_wrapper(out: &mut Vec<u8>, typeid: usize) {
+    let _ = encode::write_map_len(out, 1);
+    let _ = encode::write_str(out, "__type__");
+    let _ = encode::write_array_len(out, 2);
+    let _ = encode::write_uint(out, typeid as u64);
+}

@@ -1,0 +1,213 @@
+//! The one error type of the crate.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+/// Everything that can go wrong in aiomas: on the wire, in a codec, or on the remote side.
+///
+/// `Error` is `Clone` so one connection failure can be handed to every request that was
+/// waiting on that connection.
+///
+/// ```
+/// use aiomas::Error;
+/// let err = Error::Remote(aiomas::RemoteError::new("127.0.0.1:5555", "ValueError: boom\n"));
+/// assert!(err.to_string().contains("ValueError: boom"));
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The peer handled the request and answered with an exception.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// The connection could not be made, or it was closed or reset.
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
+    /// The peer broke the protocol (bad frame, unknown message type, unknown reply id, ...).
+    /// The connection is closed after such an error.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// A value could not be encoded for the wire.
+    #[error("serialization error: {0}")]
+    Serialization(String),
+    /// Data from the wire could not be decoded into the requested type.
+    #[error("deserialization error: {0}")]
+    Deserialization(String),
+    /// An encoded message is larger than the frame limit of the connection.
+    #[error("message of {size} bytes exceeds the frame limit of {limit} bytes")]
+    FrameTooLarge {
+        /// Size of the offending message in bytes.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// An address or agent URL could not be parsed.
+    #[error("invalid address: {0}")]
+    Address(String),
+    /// A value was outside of what an operation accepts (Python raises `ValueError` here).
+    #[error("{0}")]
+    Value(String),
+    /// An I/O error outside of an established connection (binding a socket, reading a file).
+    #[error("I/O error: {0}")]
+    Io(#[source] Arc<io::Error>),
+}
+
+impl From<io::Error> for Error {
+    fn from(err: io::Error) -> Self {
+        Error::Io(Arc::new(err))
+    }
+}
+
+impl Error {
+    /// The `Kind` part of the `Kind: message` line used for exception replies.
+    ///
+    /// Kinds follow Python's exception names so Python peers read them naturally.
+    pub fn python_kind(&self) -> &str {
+        match self {
+            Error::Remote(remote) => remote.kind().unwrap_or("RemoteException"),
+            Error::Connection(_) => "ConnectionError",
+            Error::Protocol(_) => "RuntimeError",
+            Error::Serialization(_) => "SerializationError",
+            Error::Deserialization(_) => "TypeError",
+            Error::FrameTooLarge { .. } | Error::Value(_) | Error::Address(_) => "ValueError",
+            Error::Io(_) => "OSError",
+        }
+    }
+}
+
+/// An exception raised on the other side of a channel.
+///
+/// Python sends the formatted traceback; its last line reads `ExceptionType: message`.
+/// [`kind`](Self::kind) and [`message`](Self::message) pick that line apart.
+///
+/// ```
+/// let err = aiomas::RemoteError::new("peer", "Traceback (most recent call last):\n  ...\nKeyError: 'x'\n");
+/// assert_eq!(err.kind(), Some("KeyError"));
+/// assert_eq!(err.message(), "'x'");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteError {
+    origin: String,
+    traceback: String,
+}
+
+impl RemoteError {
+    /// Wraps the `traceback` text received from `origin` (the peer's address).
+    pub fn new(origin: impl Into<String>, traceback: impl Into<String>) -> Self {
+        RemoteError {
+            origin: origin.into(),
+            traceback: traceback.into(),
+        }
+    }
+
+    /// The peer that raised the exception.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The full text the peer sent (a Python traceback, or our `Kind: message` report).
+    pub fn traceback(&self) -> &str {
+        &self.traceback
+    }
+
+    fn last_line(&self) -> &str {
+        self.traceback
+            .trim_end()
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// The exception type named on the last line, if the line has the `Kind: message` shape.
+    pub fn kind(&self) -> Option<&str> {
+        let line = self.last_line();
+        let (kind, _) = line.split_once(':').unwrap_or((line, ""));
+        let looks_like_type = !kind.is_empty()
+            && kind
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+        looks_like_type.then_some(kind)
+    }
+
+    /// The message on the last line (everything after `Kind: `).
+    pub fn message(&self) -> &str {
+        let line = self.last_line();
+        match self.kind() {
+            Some(kind) => line[kind.len()..].trim_start_matches(':').trim_start(),
+            None => line,
+        }
+    }
+}
+
+impl fmt::Display for RemoteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Origin: {}\n{}", self.origin, self.traceback.trim_end())
+    }
+}
+
+impl std::error::Error for RemoteError {}
+
+/// What went wrong with a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionErrorKind {
+    /// Nobody listens at the address (TCP refused, no Unix socket file, no local queue server).
+    Refused,
+    /// The connection attempt ran out of time.
+    TimedOut,
+    /// The connection was closed, by us or by the peer.
+    Closed,
+    /// The connection broke (reset, I/O error, or a protocol error on it).
+    Reset,
+    /// The TLS handshake failed or the peer's certificate was refused.
+    Tls,
+    /// The peer exists but the requested agent does not.
+    NoSuchAgent,
+}
+
+/// A connection that could not be made or that went away.
+///
+/// ```
+/// use aiomas::{ConnectionError, ConnectionErrorKind};
+/// let err = ConnectionError::new(ConnectionErrorKind::Closed, "Connection closed");
+/// assert_eq!(err.kind(), ConnectionErrorKind::Closed);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConnectionError {
+    kind: ConnectionErrorKind,
+    message: String,
+}
+
+impl ConnectionError {
+    /// Creates an error of `kind` with a human-readable `message`.
+    pub fn new(kind: ConnectionErrorKind, message: impl Into<String>) -> Self {
+        ConnectionError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The category of the failure.
+    pub fn kind(&self) -> ConnectionErrorKind {
+        self.kind
+    }
+
+    pub(crate) fn closed() -> Self {
+        ConnectionError::new(ConnectionErrorKind::Closed, "Connection closed")
+    }
+
+    pub(crate) fn from_io(err: &io::Error) -> Self {
+        use io::ErrorKind as K;
+        let kind = match err.kind() {
+            K::ConnectionRefused | K::NotFound => ConnectionErrorKind::Refused,
+            K::TimedOut => ConnectionErrorKind::TimedOut,
+            K::UnexpectedEof => ConnectionErrorKind::Closed,
+            _ => ConnectionErrorKind::Reset,
+        };
+        ConnectionError::new(kind, err.to_string())
+    }
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

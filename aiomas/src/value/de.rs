@@ -1,0 +1,532 @@
+//! [`Value`] -> Rust values, through serde.
+//!
+//! A [`Value`] is itself a serde `Deserializer`, so typed code decodes arguments with
+//! [`from_value`]. An [`Extension`] is transparent to ordinary targets (a date parameter accepts
+//! an Arrow date) and kept whole for targets that ask for it (a `Value`, an extension wrapper).
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
+    Unexpected, VariantAccess, Visitor,
+};
+use serde::Deserialize;
+
+use super::ser::service_ref_from_parts;
+use super::{Extension, Home, Value, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
+use crate::Error;
+
+/// Converts a [`Value`] into any deserializable type.
+///
+/// ```
+/// use aiomas::Value;
+/// let v = Value::List(vec![Value::from(1), Value::from(2.5)]);
+/// let (a, b): (u8, f64) = aiomas::from_value(v).unwrap();
+/// assert_eq!((a, b), (1, 2.5));
+///
+/// let err = aiomas::from_value::<u8>(Value::from(-1)).unwrap_err();
+/// assert!(err.to_string().contains("-1"));
+/// ```
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
+    T::deserialize(value)
+}
+
+impl de::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error::Deserialization(msg.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Bytes(v.to_vec()))
+    }
+    fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Value, E> {
+        Ok(Value::Bytes(v))
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Nil)
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Nil)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+    fn visit_newtype_struct<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::List(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        while let Some(key) = map.next_key::<Value>()? {
+            // Only our own Value deserializer emits these keys (see `deserialize_any`); the
+            // codecs refuse them on the wire, so a peer cannot forge a service reference.
+            if entries.is_empty() {
+                match key.as_str() {
+                    Some(EXTENSION_TOKEN) => {
+                        let (type_name, data): (String, Value) = map.next_value()?;
+                        let type_name = Arc::from(type_name);
+                        return Ok(Value::Ext(Box::new(Extension { type_name, data })));
+                    }
+                    Some(SERVICE_REF_TOKEN) => {
+                        let (path, kind, id): (String, u8, u64) = map.next_value()?;
+                        return service_ref_from_parts(path, kind, id)
+                            .map(Value::Service)
+                            .map_err(de::Error::custom);
+                    }
+                    _ => {}
+                }
+            }
+            entries.push((key, map.next_value()?));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+impl Value {
+    fn unexpected(&self) -> Unexpected<'_> {
+        match self {
+            Value::Nil => Unexpected::Unit,
+            Value::Bool(b) => Unexpected::Bool(*b),
+            Value::Int(i) => Unexpected::Signed(*i),
+            Value::UInt(u) => Unexpected::Unsigned(*u),
+            Value::Float(f) => Unexpected::Float(*f),
+            Value::Str(s) => Unexpected::Str(s),
+            Value::Bytes(b) => Unexpected::Bytes(b),
+            Value::List(_) => Unexpected::Seq,
+            Value::Map(_) => Unexpected::Map,
+            Value::Ext(_) => Unexpected::Other("extension object"),
+            Value::Service(_) => Unexpected::Other("service reference"),
+        }
+    }
+
+    /// Extensions are transparent to targets that did not ask for one.
+    fn unwrap_extension(self) -> Value {
+        match self {
+            Value::Ext(ext) => ext.data,
+            other => other,
+        }
+    }
+
+    fn into_parts_list(self) -> Option<Value> {
+        match self {
+            Value::Ext(ext) => Some(Value::List(vec![
+                Value::Str(ext.type_name.to_string()),
+                ext.data,
+            ])),
+            Value::Service(r) => {
+                let (kind, id) = match r.home {
+                    Home::Connection(id) => (0, id),
+                    Home::Local(id) => (1, id),
+                };
+                Some(Value::List(vec![
+                    Value::Str(r.path),
+                    Value::Int(kind),
+                    Value::from(id),
+                ]))
+            }
+            _ => None,
+        }
+    }
+}
+
+macro_rules! forward_unwrapped_to_any {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            self.unwrap_extension().deserialize_any(visitor)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for Value {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Value::Nil => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(b),
+            Value::Int(i) => visitor.visit_i64(i),
+            Value::UInt(u) => visitor.visit_u64(u),
+            Value::Float(f) => visitor.visit_f64(f),
+            Value::Str(s) => visitor.visit_string(s),
+            Value::Bytes(b) => visitor.visit_byte_buf(b),
+            Value::List(items) => visit_list(items, visitor),
+            Value::Map(entries) => visit_entries(entries, visitor),
+            Value::Ext(_) => {
+                let parts = self.into_parts_list().unwrap_or_default();
+                visit_entries(vec![(Value::from(EXTENSION_TOKEN), parts)], visitor)
+            }
+            Value::Service(_) => {
+                let parts = self.into_parts_list().unwrap_or_default();
+                visit_entries(vec![(Value::from(SERVICE_REF_TOKEN), parts)], visitor)
+            }
+        }
+    }
+
+    forward_unwrapped_to_any! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
+        deserialize_string deserialize_seq deserialize_map deserialize_identifier
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.unwrap_extension().deserialize_any(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.unwrap_extension().deserialize_any(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Value::Nil => visitor.visit_none(),
+            other => visitor.visit_some(other),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.unwrap_extension() {
+            Value::Nil => visitor.visit_unit(),
+            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        let wanted_kind = match name {
+            EXTENSION_TOKEN => Some(matches!(self, Value::Ext(_))),
+            SERVICE_REF_TOKEN => Some(matches!(self, Value::Service(_))),
+            _ => None,
+        };
+        match wanted_kind {
+            Some(true) => visitor.visit_newtype_struct(self.into_parts_list().unwrap_or_default()),
+            Some(false) => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
+            None => visitor.visit_newtype_struct(self.unwrap_extension()),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Error> {
+        self.unwrap_extension().deserialize_any(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.unwrap_extension().deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.unwrap_extension().deserialize_any(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.unwrap_extension() {
+            Value::Str(variant) => visitor.visit_enum(EnumDeserializer {
+                variant,
+                value: None,
+            }),
+            Value::Map(entries) if entries.len() == 1 => {
+                let (key, value) = entries.into_iter().next().unwrap_or_default();
+                match key {
+                    Value::Str(variant) => visitor.visit_enum(EnumDeserializer {
+                        variant,
+                        value: Some(value),
+                    }),
+                    other => Err(de::Error::invalid_type(
+                        other.unexpected(),
+                        &"a variant name",
+                    )),
+                }
+            }
+            other => Err(de::Error::invalid_type(
+                other.unexpected(),
+                &"a string or a single-entry map",
+            )),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
+    }
+}
+
+impl IntoDeserializer<'_, Error> for Value {
+    type Deserializer = Value;
+    fn into_deserializer(self) -> Value {
+        self
+    }
+}
+
+fn visit_list<'de, V: Visitor<'de>>(items: Vec<Value>, visitor: V) -> Result<V::Value, Error> {
+    let len = items.len();
+    let mut seq = SeqDeserializer {
+        iter: items.into_iter(),
+    };
+    let result = visitor.visit_seq(&mut seq)?;
+    match seq.iter.len() {
+        0 => Ok(result),
+        left => Err(de::Error::invalid_length(
+            len,
+            &format!("{} elements", len - left).as_str(),
+        )),
+    }
+}
+
+fn visit_entries<'de, V: Visitor<'de>>(
+    entries: Vec<(Value, Value)>,
+    visitor: V,
+) -> Result<V::Value, Error> {
+    let mut map = MapDeserializer {
+        iter: entries.into_iter(),
+        value: None,
+    };
+    visitor.visit_map(&mut map)
+}
+
+struct SeqDeserializer {
+    iter: std::vec::IntoIter<Value>,
+}
+
+impl<'de> SeqAccess<'de> for SeqDeserializer {
+    type Error = Error;
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        self.iter.next().map(|v| seed.deserialize(v)).transpose()
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.iter.len())
+    }
+}
+
+struct MapDeserializer {
+    iter: std::vec::IntoIter<(Value, Value)>,
+    value: Option<Value>,
+}
+
+impl<'de> MapAccess<'de> for MapDeserializer {
+    type Error = Error;
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        match self.iter.next() {
+            Some((k, v)) => {
+                self.value = Some(v);
+                seed.deserialize(k).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        let value = self
+            .value
+            .take()
+            .ok_or_else(|| Error::Deserialization("map value without key".into()))?;
+        seed.deserialize(value)
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.iter.len())
+    }
+}
+
+struct EnumDeserializer {
+    variant: String,
+    value: Option<Value>,
+}
+
+impl<'de> EnumAccess<'de> for EnumDeserializer {
+    type Error = Error;
+    type Variant = VariantDeserializer;
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, VariantDeserializer), Error> {
+        let variant = seed.deserialize(Value::Str(self.variant))?;
+        Ok((variant, VariantDeserializer { value: self.value }))
+    }
+}
+
+struct VariantDeserializer {
+    value: Option<Value>,
+}
+
+impl<'de> VariantAccess<'de> for VariantDeserializer {
+    type Error = Error;
+    fn unit_variant(self) -> Result<(), Error> {
+        match self.value {
+            None | Some(Value::Nil) => Ok(()),
+            Some(other) => Err(de::Error::invalid_type(
+                other.unexpected(),
+                &"a unit variant",
+            )),
+        }
+    }
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
+        seed.deserialize(self.value.unwrap_or_default())
+    }
+    fn tuple_variant<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Error> {
+        de::Deserializer::deserialize_any(self.value.unwrap_or_default(), visitor)
+    }
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        de::Deserializer::deserialize_any(self.value.unwrap_or_default(), visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{to_value, ServiceRef};
+    use serde::Serialize;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum Shape {
+        Dot,
+        Circle(f64),
+        Rect { w: u32, h: u32 },
+        Pair(i8, i8),
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Scene {
+        name: String,
+        shapes: Vec<Shape>,
+        tag: Option<String>,
+        raw: Value,
+    }
+
+    #[test]
+    fn structs_and_enums_round_trip() {
+        let scene = Scene {
+            name: "s".into(),
+            shapes: vec![
+                Shape::Dot,
+                Shape::Circle(1.5),
+                Shape::Rect { w: 2, h: 3 },
+                Shape::Pair(-1, 1),
+            ],
+            tag: None,
+            raw: Value::Bytes(vec![0, 255]),
+        };
+        let value = to_value(&scene).unwrap();
+        assert_eq!(
+            value.get("shapes").unwrap().as_list().unwrap()[0],
+            Value::from("Dot")
+        );
+        assert_eq!(from_value::<Scene>(value).unwrap(), scene);
+    }
+
+    #[test]
+    fn extensions_survive_values_and_unwrap_for_plain_targets() {
+        let ext = Value::Ext(Box::new(Extension {
+            type_name: Arc::from("arrow"),
+            data: "2016-01-01".into(),
+        }));
+        let nested = Value::List(vec![ext.clone()]);
+        assert_eq!(from_value::<Value>(nested.clone()).unwrap(), nested);
+        assert_eq!(
+            from_value::<Vec<String>>(nested).unwrap(),
+            vec!["2016-01-01".to_owned()]
+        );
+        assert_eq!(to_value(&ext).unwrap(), ext);
+    }
+
+    #[test]
+    fn service_refs_survive_values() {
+        let r = Value::Service(ServiceRef {
+            path: "agents/3".into(),
+            home: Home::Connection(7),
+        });
+        assert_eq!(
+            from_value::<Value>(Value::List(vec![r.clone()])).unwrap(),
+            Value::List(vec![r.clone()])
+        );
+        assert_eq!(to_value(&vec![r.clone()]).unwrap(), Value::List(vec![r]));
+    }
+
+    #[test]
+    fn integers_cover_i64_and_u64() {
+        assert_eq!(to_value(&u64::MAX).unwrap(), Value::UInt(u64::MAX));
+        assert_eq!(to_value(&(i64::MAX as u64)).unwrap(), Value::Int(i64::MAX));
+        assert_eq!(from_value::<u64>(Value::UInt(u64::MAX)).unwrap(), u64::MAX);
+        assert_eq!(from_value::<f64>(Value::Int(3)).unwrap(), 3.0);
+        assert!(to_value(&(u128::MAX)).is_err());
+        assert!(from_value::<u32>(Value::Int(-1)).is_err());
+    }
+
+    #[test]
+    fn tuple_length_mismatch_is_an_error() {
+        let err =
+            from_value::<(i32, i32)>(Value::List(vec![1.into(), 2.into(), 3.into()])).unwrap_err();
+        assert!(matches!(err, Error::Deserialization(_)), "{err}");
+    }
+}

@@ -1,0 +1,315 @@
+//! The codec-neutral value: everything the JSON and MsgPack codecs can carry.
+//!
+//! Typed code never has to touch [`Value`]: exposed methods and proxies convert straight
+//! between Rust types and values with serde ([`to_value`], [`from_value`]). Dynamic proxies
+//! and peers without Rust types (Python agents) use it directly.
+
+mod de;
+mod ser;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use de::from_value;
+pub use ser::to_value;
+
+/// Name of the serde newtype struct that carries an [`Extension`] through serde.
+pub(crate) const EXTENSION_TOKEN: &str = "$aiomas::Extension";
+/// Name of the serde newtype struct that carries a [`ServiceRef`] through serde.
+pub(crate) const SERVICE_REF_TOKEN: &str = "$aiomas::ServiceRef";
+
+/// A dynamically typed value, as it travels on the wire.
+///
+/// ```
+/// use aiomas::Value;
+/// let v = Value::from(vec![Value::from(1), Value::from("two"), Value::Nil]);
+/// assert_eq!(v.to_string(), r#"[1, "two", None]"#);
+/// assert_eq!(v.as_list().unwrap()[0].as_i64(), Some(1));
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value {
+    /// `None` in Python, `null` in JSON, `nil` in MsgPack.
+    #[default]
+    Nil,
+    /// A boolean.
+    Bool(bool),
+    /// A signed integer (every integer that fits into `i64`).
+    Int(i64),
+    /// An unsigned integer above `i64::MAX`.
+    UInt(u64),
+    /// A 64-bit float.
+    Float(f64),
+    /// A UTF-8 string.
+    Str(String),
+    /// Raw bytes (MsgPack `bin`; JSON cannot carry them, as in Python).
+    Bytes(Vec<u8>),
+    /// A list (Python decodes MsgPack arrays as tuples; both are lists here).
+    List(Vec<Value>),
+    /// A map with keys in wire order.
+    Map(Vec<(Value, Value)>),
+    /// An object of a registered extra type, sent as `{"__type__": [typeid, data]}`.
+    Ext(Box<Extension>),
+    /// A reference to an RPC service (an agent or a service), sent via the RPC fallback serializer.
+    Service(ServiceRef),
+}
+
+/// An object of an extra type, identified by the name under which both sides registered it.
+///
+/// On the wire it is `{"__type__": [typeid, data]}`, `typeid` being the registration index of
+/// `type_name` on the connection's codec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extension {
+    /// The registered name of the type (e.g. `"arrow"` for dates on container connections).
+    pub type_name: Arc<str>,
+    /// The plain representation of the object.
+    pub data: Value,
+}
+
+/// A reference to an RPC service on one side of one connection.
+///
+/// A local service passed as an argument or result is sent as its router path; the peer turns
+/// it into a proxy bound to the same connection ([`Home::Connection`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServiceRef {
+    /// The router path of the service (`""` for the root, `"agents/3"` for agent 3).
+    pub path: String,
+    /// Where the service lives.
+    pub home: Home,
+}
+
+/// Where a [`ServiceRef`] points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Home {
+    /// A service of the peer, reachable over the connection with this id.
+    Connection(u64),
+    /// A local service under the root service with this id.
+    Local(u64),
+}
+
+impl Value {
+    /// Returns `true` for [`Value::Nil`].
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil)
+    }
+
+    /// The value as `i64`, if it is an integer in range.
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Value::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The value as `u64`, if it is a non-negative integer.
+    pub fn as_u64(&self) -> Option<u64> {
+        match *self {
+            Value::Int(i) => u64::try_from(i).ok(),
+            Value::UInt(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The value as `f64`, if it is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::Float(f) => Some(f),
+            Value::Int(i) => Some(i as f64),
+            Value::UInt(u) => Some(u as f64),
+            _ => None,
+        }
+    }
+
+    /// The value as `bool`, if it is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match *self {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The value as `&str`, if it is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as bytes, if it is a byte string.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The items, if the value is a list.
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The entries, if the value is a map.
+    pub fn as_map(&self) -> Option<&[(Value, Value)]> {
+        match self {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// Looks `key` up in a map with string keys.
+    ///
+    /// ```
+    /// let v = aiomas::Value::Map(vec![("a".into(), 1.into())]);
+    /// assert_eq!(v.get("a"), Some(&aiomas::Value::Int(1)));
+    /// assert_eq!(v.get("b"), None);
+    /// ```
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// The service reference, if the value is one.
+    pub fn as_service(&self) -> Option<&ServiceRef> {
+        match self {
+            Value::Service(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// A short name of the variant, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Nil => "None",
+            Value::Bool(_) => "bool",
+            Value::Int(_) | Value::UInt(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "str",
+            Value::Bytes(_) => "bytes",
+            Value::List(_) => "list",
+            Value::Map(_) => "dict",
+            Value::Ext(_) => "extension",
+            Value::Service(_) => "service",
+        }
+    }
+}
+
+/// Python-like rendering (`None`, `True`, `[1, "a"]`, `{"k": 2}`), for logs and messages.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn join<T>(
+            f: &mut fmt::Formatter<'_>,
+            items: &[T],
+            each: impl Fn(&mut fmt::Formatter<'_>, &T) -> fmt::Result,
+        ) -> fmt::Result {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                each(f, item)?;
+            }
+            Ok(())
+        }
+        match self {
+            Value::Nil => f.write_str("None"),
+            Value::Bool(true) => f.write_str("True"),
+            Value::Bool(false) => f.write_str("False"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::UInt(u) => write!(f, "{u}"),
+            Value::Float(x) => write!(f, "{x:?}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Bytes(b) => write!(f, "b{:?}", String::from_utf8_lossy(b)),
+            Value::List(items) => {
+                f.write_str("[")?;
+                join(f, items, |f, v| write!(f, "{v}"))?;
+                f.write_str("]")
+            }
+            Value::Map(entries) => {
+                f.write_str("{")?;
+                join(f, entries, |f, (k, v)| write!(f, "{k}: {v}"))?;
+                f.write_str("}")
+            }
+            Value::Ext(ext) => write!(f, "{}({})", ext.type_name, ext.data),
+            Value::Service(r) => write!(f, "Service({:?})", r.path),
+        }
+    }
+}
+
+macro_rules! from_signed {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self { Value::Int(v.into()) }
+        }
+    )*};
+}
+from_signed!(i8, i16, i32, i64, u8, u16, u32);
+
+impl From<u64> for Value {
+    fn from(v: u64) -> Self {
+        i64::try_from(v).map_or(Value::UInt(v), Value::Int)
+    }
+}
+
+impl From<usize> for Value {
+    fn from(v: usize) -> Self {
+        Value::from(v as u64)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl From<f32> for Value {
+    fn from(v: f32) -> Self {
+        Value::Float(v.into())
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Str(v.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Str(v)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::List(v)
+    }
+}
+
+impl From<ServiceRef> for Value {
+    fn from(v: ServiceRef) -> Self {
+        Value::Service(v)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Nil, Into::into)
+    }
+}
+
+impl From<()> for Value {
+    fn from(_: ()) -> Self {
+        Value::Nil
+    }
+}

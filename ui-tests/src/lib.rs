@@ -1,0 +1,1 @@
+//! trybuild cases for the aiomas macros live in `tests/`.
