@@ -3,7 +3,7 @@
 # interop tests talk to, and print the absolute path of its python on stdout.
 #
 #   AIOMAS_VENV    where the venv lives (default: <repo root>/.venv)
-#   AIOMAS_PYTHON  interpreter that creates it (default: python3, tested: 3.11)
+#   AIOMAS_BASE_PYTHON  interpreter that creates it (default: python3, tested: 3.11)
 #
 # Re-runs are fast: a stamp file inside the venv records the installed
 # requirements, and pip runs only when they differ.  Concurrent runs (tests
@@ -22,7 +22,7 @@ REQUIREMENTS=(
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${AIOMAS_VENV:-$repo_root/.venv}"
-python="${AIOMAS_PYTHON:-python3}"
+python="${AIOMAS_BASE_PYTHON:-python3}"
 stamp="$venv/aiomas-requirements.txt"
 wanted="$(printf '%s\n' "${REQUIREMENTS[@]}")"
 

@@ -55,19 +55,6 @@ impl Stream {
             peer: format!("LocalQueue('{queue}')"),
         }
     }
-
-    /// Wraps any duplex byte stream (for transports layered on top, like TLS).
-    pub(crate) fn from_io<S>(io: S, peer: String) -> Stream
-    where
-        S: AsyncRead + AsyncWrite + Send + 'static,
-    {
-        let (reader, writer) = tokio::io::split(io);
-        Stream {
-            reader: Box::new(reader),
-            writer: Box::new(writer),
-            peer,
-        }
-    }
 }
 
 /// Makes one connection attempt to `addr`.

@@ -14,7 +14,7 @@ use serde::de::{
 use serde::Deserialize;
 
 use super::ser::service_ref_from_parts;
-use super::{Extension, Home, Value, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
+use super::{Extension, Home, ServiceRef, Value, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
 use crate::Error;
 
 /// Converts a [`Value`] into any deserializable type.
@@ -41,6 +41,26 @@ impl de::Error for Error {
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
         d.deserialize_any(ValueVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceRef {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<ServiceRef, D::Error> {
+        struct RefVisitor;
+        impl<'de> Visitor<'de> for RefVisitor {
+            type Value = ServiceRef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a service reference")
+            }
+            fn visit_newtype_struct<D: de::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<ServiceRef, D::Error> {
+                let (path, kind, id): (String, u8, u64) = Deserialize::deserialize(d)?;
+                service_ref_from_parts(path, kind, id).map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_newtype_struct(SERVICE_REF_TOKEN, RefVisitor)
     }
 }
 
@@ -445,7 +465,7 @@ impl<'de> VariantAccess<'de> for VariantDeserializer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::{to_value, ServiceRef};
+    use crate::value::to_value;
     use serde::Serialize;
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,102 @@
+//! The RPC layer: call exposed functions of remote services by path (SPEC section 4).
+//!
+//! A service is anything implementing [`Service`]: a type whose impl block carries
+//! `#[aiomas::service]` (its `#[expose]`d methods become callable), or a [`ServiceMap`] built at
+//! run time. [`start_server`] serves a root service on every connection; [`open_connection`]
+//! returns an [`RpcClient`] whose [`remote`](RpcClient::remote) proxy calls the peer.
+
+mod args;
+mod client;
+mod exception;
+mod proxy;
+mod server;
+mod service;
+mod service_map;
+
+pub use args::Args;
+pub use client::RpcClient;
+pub use exception::Exception;
+pub use proxy::{FromProxy, Proxy, Typed};
+pub use server::{
+    open_connection, open_connection_serving, start_server, start_server_with, IntoService,
+    RpcServer,
+};
+pub use service::{BoxFuture, Handler, Route, Service};
+pub use service_map::ServiceMap;
+
+/// Support code for the macros. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    use std::fmt::Display;
+
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+
+    use super::Exception;
+    use crate::{to_value, Error, Value};
+
+    /// Encodes an exposed method's result.
+    pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Value, Exception> {
+        to_value(value).map_err(Exception::from)
+    }
+
+    /// Encodes an exposed method's `Result`; its error becomes an exception reply.
+    pub fn ok_or_exception<T: Serialize, E: Display + 'static>(
+        result: Result<T, E>,
+    ) -> Result<Value, Exception> {
+        match result {
+            Ok(value) => encode(&value),
+            Err(err) => Err(Exception::from_error(&err)),
+        }
+    }
+
+    /// Encodes one argument of a proxy call.
+    pub fn arg<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
+        to_value(value)
+    }
+
+    /// Appends catch-all positional arguments (they must encode as a list).
+    pub fn extend_args<T: Serialize + ?Sized>(
+        args: &mut Vec<Value>,
+        rest: &T,
+    ) -> Result<(), Error> {
+        match to_value(rest)? {
+            Value::List(items) => {
+                args.extend(items);
+                Ok(())
+            }
+            other => Err(Error::Serialization(format!(
+                "*args must be a list, not {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// Encodes catch-all keyword arguments (they must encode as a map with string keys).
+    pub fn kwargs<T: Serialize + ?Sized>(rest: &T) -> Result<Vec<(String, Value)>, Error> {
+        match to_value(rest)? {
+            Value::Map(entries) => entries
+                .into_iter()
+                .map(|(k, v)| match k {
+                    Value::Str(k) => Ok((k, v)),
+                    other => Err(Error::Serialization(format!(
+                        "**kwargs keys must be strings, not {other}"
+                    ))),
+                })
+                .collect(),
+            other => Err(Error::Serialization(format!(
+                "**kwargs must be a map, not {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// Compile-time check: an exposed method's parameter type can be decoded from the wire.
+    pub fn assert_arg<T: DeserializeOwned + Send + 'static>() {}
+
+    /// Compile-time check: an exposed method's result can be encoded for the wire.
+    pub fn assert_return<T: Serialize>() {}
+
+    /// Compile-time check: an exposed method's error can become an exception reply.
+    pub fn assert_error<E: Display + Send + 'static>() {}
+}

@@ -1,0 +1,129 @@
+//! Starting RPC servers and opening RPC connections.
+
+use std::sync::Arc;
+
+use super::client::{serve, Root};
+use super::{RpcClient, Service};
+use crate::channel::{self, Addr, ChannelOptions, Server};
+use crate::{Error, ServiceRef};
+
+/// Anything that can be served as a root service: a service value, or a shared one.
+pub trait IntoService {
+    /// The service, shared.
+    fn into_service(self) -> Arc<dyn Service>;
+}
+
+impl<S: Service> IntoService for S {
+    fn into_service(self) -> Arc<dyn Service> {
+        Arc::new(self)
+    }
+}
+
+impl<S: Service> IntoService for Arc<S> {
+    fn into_service(self) -> Arc<dyn Service> {
+        self
+    }
+}
+
+impl IntoService for Arc<dyn Service> {
+    fn into_service(self) -> Arc<dyn Service> {
+        self
+    }
+}
+
+/// RPC connections carry service references: Python's `RpcClient` registers its fallback
+/// serializer last, after the extra serializers.
+fn rpc_options(options: ChannelOptions) -> ChannelOptions {
+    let serializers = options.get_serializers().clone().with_service_refs();
+    options.serializers(serializers)
+}
+
+/// A running RPC server, from [`start_server`].
+pub struct RpcServer {
+    server: Server,
+    root: Arc<Root>,
+}
+
+impl RpcServer {
+    /// The address the server listens on (with the real port if bound to port 0).
+    pub fn addr(&self) -> &Addr {
+        self.server.addr()
+    }
+
+    /// A reference to the served service at `path` (`""` for the root), to pass to peers.
+    pub fn service_ref(&self, path: &str) -> ServiceRef {
+        self.root.reference(path)
+    }
+
+    /// Stops accepting, closes all connections and waits for their tasks.
+    pub async fn close(&self) {
+        self.server.close().await;
+    }
+}
+
+/// Serves `service` on `addr`: every connection can call its exposed functions.
+///
+/// ```
+/// use aiomas::channel::{Addr, ChannelOptions};
+/// use aiomas::rpc::{self, Args, ServiceMap};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let service = ServiceMap::new().function("add", |args: Args| async move {
+///     let (a, b): (i64, i64) = args.into_positional()?;
+///     Ok::<_, rpc::Exception>(a + b)
+/// });
+/// let server = rpc::start_server(Addr::tcp("127.0.0.1", 0), service, ChannelOptions::default()).await?;
+/// let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// let sum = client.remote().call("add", vec![3.into(), 4.into()]).await?;
+/// assert_eq!(sum, 7.into());
+/// client.close().await;
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn start_server(
+    addr: Addr,
+    service: impl IntoService,
+    options: ChannelOptions,
+) -> Result<RpcServer, Error> {
+    start_server_with(addr, service, options, |_| {}).await
+}
+
+/// Like [`start_server`], calling `client_connected` with an [`RpcClient`] for each new
+/// connection (to call the client back, or to watch it with
+/// [`on_connection_reset`](RpcClient::on_connection_reset)).
+pub async fn start_server_with(
+    addr: Addr,
+    service: impl IntoService,
+    options: ChannelOptions,
+    client_connected: impl Fn(RpcClient) + Send + Sync + 'static,
+) -> Result<RpcServer, Error> {
+    let root = Root::new(service.into_service());
+    let served = root.clone();
+    let on_client = move |channel: channel::Channel| {
+        let (client, reset) = RpcClient::borrowed(channel.clone(), served.clone());
+        client_connected(client);
+        serve(channel, Some(served.clone()), reset)
+    };
+    let server = Server::start(addr, rpc_options(options), Some(root.id), on_client).await?;
+    Ok(RpcServer { server, root })
+}
+
+/// Connects to an RPC server; the peer cannot call us (see [`open_connection_serving`]).
+pub async fn open_connection(addr: &Addr, options: ChannelOptions) -> Result<RpcClient, Error> {
+    let channel = channel::open_serving(addr, &rpc_options(options), None).await?;
+    Ok(RpcClient::spawn(channel, None))
+}
+
+/// Connects to an RPC server and serves `service` on the connection, so the peer can call
+/// back (pass [`RpcClient::service_ref`] to it).
+pub async fn open_connection_serving(
+    addr: &Addr,
+    service: impl IntoService,
+    options: ChannelOptions,
+) -> Result<RpcClient, Error> {
+    let root = Root::new(service.into_service());
+    let channel = channel::open_serving(addr, &rpc_options(options), Some(root.id)).await?;
+    Ok(RpcClient::spawn(channel, Some(root)))
+}

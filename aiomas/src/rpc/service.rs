@@ -1,0 +1,131 @@
+//! Services: what a router resolves a path to, and the resolution itself (SPEC section 4).
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::{Args, Exception};
+use crate::Value;
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One call of an exposed function, ready to run with its arguments.
+pub type Handler<'a> = Box<dyn FnOnce(Args) -> BoxFuture<'a, Result<Value, Exception>> + Send + 'a>;
+
+/// What a name inside a service stands for.
+pub enum Route<'a> {
+    /// An exposed function.
+    Method(Handler<'a>),
+    /// A child service (the next path segment is looked up in it).
+    Service(&'a dyn Service),
+    /// A name that exists but is not exposed.
+    NotExposed,
+    /// No such name.
+    NotFound,
+}
+
+impl<'a> Route<'a> {
+    /// Wraps an async function of the call's arguments as a [`Route::Method`].
+    pub fn method<F, Fut>(f: F) -> Route<'a>
+    where
+        F: FnOnce(Args) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<Value, Exception>> + Send + 'a,
+    {
+        Route::Method(Box::new(move |args| Box::pin(f(args))))
+    }
+}
+
+/// An RPC service: something a router can resolve names in.
+///
+/// `#[aiomas::service]` and `#[aiomas::agent]` implement it from the `#[expose]`d methods of an
+/// impl block; [`ServiceMap`](super::ServiceMap) implements it for names chosen at run time.
+/// Services are called concurrently, hence `&self` and `Sync`.
+pub trait Service: Send + Sync + 'static {
+    /// Looks up one path segment.
+    fn route<'a>(&'a self, name: &str) -> Route<'a>;
+
+    /// The service's class name (an agent's `validate_aid` answers with it).
+    fn class_name(&self) -> &'static str;
+
+    /// The Rust module that defines the service, for Python-style error messages.
+    fn module_path(&self) -> &'static str {
+        ""
+    }
+}
+
+/// Resolves `path` step by step from `root`, with Python's error messages.
+pub(crate) fn resolve<'a>(root: &'a dyn Service, path: &str) -> Result<Handler<'a>, Exception> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let mut node = root;
+    for (i, name) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        match node.route(name) {
+            Route::Service(child) if !last => node = child,
+            Route::Method(handler) if last => return Ok(handler),
+            Route::Method(_) => {
+                return Err(Exception::lookup(format!(
+                    "Name \"{}\" not found in \"{}\"",
+                    parts[i + 1],
+                    parts[..=i].join("/")
+                )))
+            }
+            Route::Service(child) => {
+                return Err(Exception::type_error(format!(
+                    "'{}' object is not callable",
+                    child.class_name()
+                )))
+            }
+            Route::NotExposed => {
+                let module = node.module_path().replace("::", ".");
+                let dot = if module.is_empty() { "" } else { "." };
+                return Err(Exception::lookup(format!(
+                    "\"{module}{dot}{}.{name}\" is not exposed",
+                    node.class_name()
+                )));
+            }
+            Route::NotFound => {
+                return Err(Exception::lookup(format!(
+                    "Name \"{name}\" not found in \"{}\"",
+                    parts[..i].join("/")
+                )))
+            }
+        }
+    }
+    Err(Exception::lookup("empty path"))
+}
+
+/// Runs `path` on `root` with `args`; errors and panics become exceptions.
+pub(crate) async fn call(root: &dyn Service, path: &str, args: Args) -> Result<Value, Exception> {
+    let handler = resolve(root, path)?;
+    CatchUnwind(handler(args)).await.unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic payload".to_owned());
+        tracing::error!("exposed function {path:?} panicked: {message}");
+        Err(Exception::new(
+            "RuntimeError",
+            format!("{path}() panicked: {message}"),
+        ))
+    })
+}
+
+/// Turns a panic while polling the inner future into an `Err`, so one broken method cannot
+/// take its connection (or its container) down.
+struct CatchUnwind<'a, T>(BoxFuture<'a, T>);
+
+impl<T> Future for CatchUnwind<'_, T> {
+    type Output = Result<T, Box<dyn std::any::Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
