@@ -10,6 +10,7 @@ mod error;
 pub mod rpc;
 mod value;
 
+pub use codec::Date;
 pub use error::{ConnectionError, ConnectionErrorKind, Error, RemoteError, Result};
 pub use value::{from_value, to_value, Extension, Home, ServiceRef, Value};
 

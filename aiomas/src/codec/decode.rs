@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use super::{Slot, WireFormat, MAX_DEPTH};
+use super::{check_depth, Slot, WireFormat};
 use crate::value::{Extension, Home, ServiceRef, Value, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
 
 /// The key that marks an extra-serializer wrapper, as in Python.
@@ -31,12 +31,7 @@ impl DecodeSeed<'_> {
     }
 
     fn check_depth<E: de::Error>(self) -> Result<(), E> {
-        if self.depth >= MAX_DEPTH {
-            return Err(E::custom(format_args!(
-                "nesting deeper than {MAX_DEPTH} levels"
-            )));
-        }
-        Ok(())
+        check_depth(self.depth).map_err(E::custom)
     }
 
     fn resolve_wrapper<E: de::Error>(self, wrapper: Value) -> Result<Value, E> {

@@ -3,7 +3,7 @@
 use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use super::decode::DecodeSeed;
-use super::{WireFormat, MAX_DEPTH};
+use super::{check_depth, WireFormat};
 use crate::value::Value;
 use crate::Error;
 
@@ -44,6 +44,8 @@ pub(super) fn encode_value(
 
 pub(super) fn decode(format: &WireFormat, body: &[u8]) -> Result<Value, Error> {
     let mut de = serde_json::Deserializer::from_slice(body);
+    // Our own depth bound (the same for every codec and for encoding) replaces serde_json's.
+    de.disable_recursion_limit();
     let value = serde::de::DeserializeSeed::deserialize(DecodeSeed { format, depth: 0 }, &mut de)
         .map_err(|e| Error::Deserialization(e.to_string()))?;
     de.end()
@@ -56,6 +58,14 @@ fn into_error(err: serde_json::Error) -> Error {
     Error::Serialization(err.to_string())
 }
 
+/// Hands one of our errors to serde_json without its `Display` prefix (it is added once, above).
+fn custom<E: ser::Error>(err: Error) -> E {
+    match err {
+        Error::Serialization(message) => E::custom(message),
+        other => E::custom(other),
+    }
+}
+
 /// A value on its way into JSON, with the connection's serializers at hand.
 struct Wire<'a> {
     format: &'a WireFormat,
@@ -64,22 +74,18 @@ struct Wire<'a> {
 }
 
 impl Wire<'_> {
-    fn child<'b>(&'b self, value: &'b Value) -> Wire<'b> {
+    /// A value inside `levels` more containers than this one (each checks its own depth).
+    fn nested<'b>(&'b self, value: &'b Value, levels: usize) -> Wire<'b> {
         Wire {
             format: self.format,
             value,
-            depth: self.depth + 1,
+            depth: self.depth + levels,
         }
     }
 }
 
 impl Serialize for Wire<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.depth > MAX_DEPTH {
-            return Err(ser::Error::custom(format_args!(
-                "nesting deeper than {MAX_DEPTH} levels"
-            )));
-        }
         match self.value {
             Value::Nil => s.serialize_unit(),
             Value::Bool(b) => s.serialize_bool(*b),
@@ -94,27 +100,33 @@ impl Serialize for Wire<'_> {
                 "No serializer found for type \"bytes\" (JSON cannot carry bytes; use a MsgPack codec)",
             )),
             Value::List(items) => {
+                check_depth(self.depth).map_err(custom)?;
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for item in items {
-                    seq.serialize_element(&self.child(item))?;
+                    seq.serialize_element(&self.nested(item, 1))?;
                 }
                 seq.end()
             }
             Value::Map(entries) => {
+                check_depth(self.depth).map_err(custom)?;
                 let mut map = s.serialize_map(Some(entries.len()))?;
                 for (key, value) in entries {
-                    map.serialize_entry(&json_key(key).map_err(ser::Error::custom)?, &self.child(value))?;
+                    map.serialize_entry(&json_key(key).map_err(ser::Error::custom)?, &self.nested(value, 1))?;
                 }
                 map.end()
             }
             Value::Ext(ext) => {
-                let typeid = self.format.extension_typeid(ext).map_err(ser::Error::custom)?;
+                let typeid = self.format.extension_typeid(ext).map_err(custom)?;
+                // The wrapper is two levels: the map and the [typeid, data] list.
+                check_depth(self.depth + 1).map_err(custom)?;
+                let data = self.nested(&ext.data, 2);
                 let mut map = s.serialize_map(Some(1))?;
-                map.serialize_entry("__type__", &(typeid, self.child(&ext.data)))?;
+                map.serialize_entry("__type__", &(typeid, data))?;
                 map.end()
             }
             Value::Service(service) => {
-                let (typeid, path) = self.format.service_wrapper(service).map_err(ser::Error::custom)?;
+                check_depth(self.depth + 1).map_err(custom)?;
+                let (typeid, path) = self.format.service_wrapper(service).map_err(custom)?;
                 let mut map = s.serialize_map(Some(1))?;
                 map.serialize_entry("__type__", &(typeid, path))?;
                 map.end()

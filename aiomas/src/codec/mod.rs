@@ -5,6 +5,7 @@
 //! in registration order, which gives every type its `typeid` on the wire.
 
 mod blosc;
+mod date;
 mod decode;
 mod json;
 mod msgpack;
@@ -16,8 +17,21 @@ use std::sync::Arc;
 use crate::value::{Extension, Home, ServiceRef, Value};
 use crate::Error;
 
+pub use date::{Date, ARROW};
+
 /// How deeply lists and maps may nest in one message (serde_json's own limit).
 pub const MAX_DEPTH: usize = 128;
+
+/// Refuses a list or map at `depth` (the number of containers around it) beyond [`MAX_DEPTH`];
+/// encoders and decoders share it, so whatever encodes also decodes.
+fn check_depth(depth: usize) -> Result<(), Error> {
+    if depth >= MAX_DEPTH {
+        return Err(Error::Serialization(format!(
+            "nesting deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    Ok(())
+}
 
 /// Blosc's `typesize` as python-blosc uses it on 64-bit machines (`sys.maxsize > 2**32`).
 const BLOSC_TYPESIZE: usize = 8;

@@ -4,7 +4,7 @@
 use rmp::encode;
 
 use super::decode::DecodeSeed;
-use super::{WireFormat, MAX_DEPTH};
+use super::{check_depth, WireFormat};
 use crate::value::Value;
 use crate::Error;
 
@@ -55,11 +55,6 @@ fn write_value(
     out: &mut Vec<u8>,
     depth: usize,
 ) -> Result<(), Error> {
-    if depth > MAX_DEPTH {
-        return Err(Error::Serialization(format!(
-            "nesting deeper than {MAX_DEPTH} levels"
-        )));
-    }
     match value {
         Value::Nil => {
             let _ = encode::write_nil(out);
@@ -85,12 +80,14 @@ fn write_value(
             out.extend_from_slice(b);
         }
         Value::List(items) => {
+            check_depth(depth)?;
             let _ = encode::write_array_len(out, length(items.len())?);
             for item in items {
                 write_value(format, item, out, depth + 1)?;
             }
         }
         Value::Map(entries) => {
+            check_depth(depth)?;
             let _ = encode::write_map_len(out, length(entries.len())?);
             for (key, item) in entries {
                 write_value(format, key, out, depth + 1)?;
@@ -98,11 +95,14 @@ fn write_value(
             }
         }
         Value::Ext(ext) => {
+            // The wrapper is two levels: the map and the [typeid, data] list.
+            check_depth(depth + 1)?;
             let typeid = format.extension_typeid(ext)?;
             write_type_wrapper(out, typeid);
-            write_value(format, &ext.data, out, depth + 1)?;
+            write_value(format, &ext.data, out, depth + 2)?;
         }
         Value::Service(service) => {
+            check_depth(depth + 1)?;
             let (typeid, path) = format.service_wrapper(service)?;
             write_type_wrapper(out, typeid);
             let _ = encode::write_str(out, path);

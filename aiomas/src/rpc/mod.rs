@@ -14,6 +14,7 @@ mod service;
 mod service_map;
 
 pub use args::Args;
+pub(crate) use client::Root;
 pub use client::RpcClient;
 pub use exception::Exception;
 pub use proxy::{FromProxy, Proxy, Typed};

@@ -99,7 +99,23 @@ pub async fn start_server_with(
     options: ChannelOptions,
     client_connected: impl Fn(RpcClient) + Send + Sync + 'static,
 ) -> Result<RpcServer, Error> {
-    let root = Root::new(service.into_service());
+    start_server_with_root(
+        addr,
+        Root::new(service.into_service()),
+        options,
+        client_connected,
+    )
+    .await
+}
+
+/// Serves an existing root (a container serves its root on its server and on the connections
+/// it opens, so references to its agents are valid on both).
+pub(crate) async fn start_server_with_root(
+    addr: Addr,
+    root: Arc<Root>,
+    options: ChannelOptions,
+    client_connected: impl Fn(RpcClient) + Send + Sync + 'static,
+) -> Result<RpcServer, Error> {
     let served = root.clone();
     let on_client = move |channel: channel::Channel| {
         let (client, reset) = RpcClient::borrowed(channel.clone(), served.clone());
@@ -123,7 +139,15 @@ pub async fn open_connection_serving(
     service: impl IntoService,
     options: ChannelOptions,
 ) -> Result<RpcClient, Error> {
-    let root = Root::new(service.into_service());
+    open_connection_with_root(addr, Root::new(service.into_service()), options).await
+}
+
+/// Connects and serves an existing root on the connection.
+pub(crate) async fn open_connection_with_root(
+    addr: &Addr,
+    root: Arc<Root>,
+    options: ChannelOptions,
+) -> Result<RpcClient, Error> {
     let channel = channel::open_serving(addr, &rpc_options(options), Some(root.id)).await?;
     Ok(RpcClient::spawn(channel, Some(root)))
 }

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::{Args, Exception};
@@ -20,6 +21,8 @@ pub enum Route<'a> {
     Method(Handler<'a>),
     /// A child service (the next path segment is looked up in it).
     Service(&'a dyn Service),
+    /// A child service held by shared ownership (e.g. an agent in its container's table).
+    Shared(Arc<dyn Service>),
     /// A name that exists but is not exposed.
     NotExposed,
     /// No such name.
@@ -55,51 +58,12 @@ pub trait Service: Send + Sync + 'static {
     }
 }
 
-/// Resolves `path` step by step from `root`, with Python's error messages.
-pub(crate) fn resolve<'a>(root: &'a dyn Service, path: &str) -> Result<Handler<'a>, Exception> {
-    let parts: Vec<&str> = path.split('/').collect();
-    let mut node = root;
-    for (i, name) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        match node.route(name) {
-            Route::Service(child) if !last => node = child,
-            Route::Method(handler) if last => return Ok(handler),
-            Route::Method(_) => {
-                return Err(Exception::lookup(format!(
-                    "Name \"{}\" not found in \"{}\"",
-                    parts[i + 1],
-                    parts[..=i].join("/")
-                )))
-            }
-            Route::Service(child) => {
-                return Err(Exception::type_error(format!(
-                    "'{}' object is not callable",
-                    child.class_name()
-                )))
-            }
-            Route::NotExposed => {
-                let module = node.module_path().replace("::", ".");
-                let dot = if module.is_empty() { "" } else { "." };
-                return Err(Exception::lookup(format!(
-                    "\"{module}{dot}{}.{name}\" is not exposed",
-                    node.class_name()
-                )));
-            }
-            Route::NotFound => {
-                return Err(Exception::lookup(format!(
-                    "Name \"{name}\" not found in \"{}\"",
-                    parts[..i].join("/")
-                )))
-            }
-        }
-    }
-    Err(Exception::lookup("empty path"))
-}
-
 /// Runs `path` on `root` with `args`; errors and panics become exceptions.
 pub(crate) async fn call(root: &dyn Service, path: &str, args: Args) -> Result<Value, Exception> {
-    let handler = resolve(root, path)?;
-    CatchUnwind(handler(args)).await.unwrap_or_else(|panic| {
+    let parts: Vec<&str> = path.split('/').collect();
+    // Resolution runs inside the guarded future too: a panicking `route` is caught as well.
+    let run = Box::pin(async { resolve_and_run(root, &parts, 0, args).await });
+    CatchUnwind(run).await.unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -111,6 +75,49 @@ pub(crate) async fn call(root: &dyn Service, path: &str, args: Args) -> Result<V
             format!("{path}() panicked: {message}"),
         ))
     })
+}
+
+/// Resolves `parts[i..]` from `node` step by step, with Python's error messages, and runs
+/// the function found there. Recursive so a shared child can be kept alive by the future.
+fn resolve_and_run<'a>(
+    node: &'a dyn Service,
+    parts: &'a [&'a str],
+    i: usize,
+    args: Args,
+) -> BoxFuture<'a, Result<Value, Exception>> {
+    let name = parts[i];
+    let last = i + 1 == parts.len();
+    let failure = match node.route(name) {
+        Route::Method(handler) if last => return handler(args),
+        Route::Service(child) if !last => return resolve_and_run(child, parts, i + 1, args),
+        Route::Shared(child) if !last => {
+            return Box::pin(async move { resolve_and_run(&*child, parts, i + 1, args).await })
+        }
+        Route::Method(_) => Exception::lookup(format!(
+            "Name \"{}\" not found in \"{}\"",
+            parts[i + 1],
+            parts[..=i].join("/")
+        )),
+        Route::Service(child) => not_callable(child),
+        Route::Shared(child) => not_callable(&*child),
+        Route::NotExposed => {
+            let module = node.module_path().replace("::", ".");
+            let dot = if module.is_empty() { "" } else { "." };
+            Exception::lookup(format!(
+                "\"{module}{dot}{}.{name}\" is not exposed",
+                node.class_name()
+            ))
+        }
+        Route::NotFound => Exception::lookup(format!(
+            "Name \"{name}\" not found in \"{}\"",
+            parts[..i].join("/")
+        )),
+    };
+    Box::pin(std::future::ready(Err(failure)))
+}
+
+fn not_callable(service: &dyn Service) -> Exception {
+    Exception::type_error(format!("'{}' object is not callable", service.class_name()))
 }
 
 /// Turns a panic while polling the inner future into an `Err`, so one broken method cannot
