@@ -1,1 +1,153 @@
-//! Procedural macros for `aiomas`. Use them through the re-exports in the `aiomas` crate.
+//! Procedural macros for `aiomas`. Use them through the re-exports in the `aiomas` crate:
+//! `aiomas::service`, `aiomas::agent`, `aiomas::proxy` and `aiomas::expose`.
+//!
+//! The crate reads like a small compiler: [`parse`] turns syn syntax into the validated
+//! [`model`] (reporting every misuse at its token), and [`render`] turns the model into code.
+//! The runnable examples live in the `aiomas` crate; the examples here are not compiled.
+
+mod model;
+mod parse;
+mod render;
+
+use proc_macro::TokenStream;
+
+use model::Kind;
+
+/// Makes the `#[expose]`d methods of an inherent impl block callable over RPC.
+///
+/// ```ignore
+/// use aiomas::expose;
+///
+/// struct Calculator {
+///     addition: Addition,
+/// }
+///
+/// #[aiomas::service]
+/// impl Calculator {
+///     #[expose]
+///     fn add(&self, a: i64, #[default(0)] b: i64) -> i64 {
+///         a + b
+///     }
+///
+///     #[expose(name = "div")]
+///     async fn divide(&self, a: f64, b: f64) -> Result<f64, String> {
+///         if b == 0.0 { Err("division by zero".into()) } else { Ok(a / b) }
+///     }
+///
+///     #[expose(child)]
+///     fn addition(&self) -> &Addition {
+///         &self.addition
+///     }
+///
+///     fn helper(&self) {} // not exposed: callers get `"module.Calculator.helper" is not exposed`
+/// }
+/// ```
+///
+/// # Exposed methods
+///
+/// `#[expose]` marks a method as callable; `#[expose(name = "wire")]` calls it `wire` on the
+/// wire. Exposed methods take `&self` (services are called concurrently; keep state behind a
+/// `Mutex` or atomics), may be `async`, and cannot be generic. Their parameters are owned,
+/// deserializable types, bound by plain names: the name (without `r#`) is the keyword a Python
+/// caller uses. Parameters may be marked:
+///
+/// - `#[default(expr)]`: `expr` is used when the caller leaves the argument out;
+/// - an `Option<T>` parameter may be left out (it is `None` then);
+/// - `#[args]`: the remaining positional arguments (Python's `*args`), e.g. `Vec<aiomas::Value>`;
+///   parameters after it can only be passed by keyword;
+/// - `#[kwargs]`: the remaining keyword arguments (Python's `**kwargs`), e.g.
+///   `BTreeMap<String, aiomas::Value>`; it must be the last parameter.
+///
+/// The result must be serializable. A result type named `Result` sends its `Ok` value and turns
+/// its `Err` (any `Display`) into an exception reply.
+///
+/// `#[expose(child)]` (optionally with `name = "..."`) on `fn name(&self) -> &Child` exposes a
+/// child service: a request for `name/method` calls `method` on the child, which must implement
+/// `aiomas::rpc::Service` (typically through its own `#[aiomas::service]`).
+///
+/// # Generated items
+///
+/// - `impl aiomas::rpc::Service for Calculator`: the dispatch table. Names of methods that are
+///   not exposed answer "is not exposed"; other names "not found".
+/// - `pub struct CalculatorProxy`, a typed proxy with one `async fn` per exposed method (same
+///   parameters, returning `Result<T, aiomas::Error>`) and one accessor per child. It is
+///   `Clone`, `Debug`, `Display`, serializable as a service reference, and implements
+///   `aiomas::rpc::FromProxy`.
+/// - `impl aiomas::rpc::Typed for Calculator { type Proxy = CalculatorProxy; }`.
+///
+/// The proxy is defined next to the impl block, so the module must not define another
+/// `CalculatorProxy` (rustc reports "the name `CalculatorProxy` is defined multiple times",
+/// pointing at both). Methods named like the `Service` trait's (`route`, `class_name`,
+/// `module_path`) are fine: the trait is implemented separately and inherent methods win.
+///
+/// The generated code names everything by absolute paths (`::aiomas::...`), so the crate must
+/// be a dependency called `aiomas`. One `#[aiomas::service]` impl block per type; generic
+/// types are not supported (a type alias for one instantiation is).
+#[proc_macro_attribute]
+pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
+    render::service(parse::service(Kind::Service, attr.into(), item.into())).into()
+}
+
+/// Makes the `#[expose]`d methods of an agent's impl block callable over RPC.
+///
+/// For now this generates exactly what [`macro@service`] generates (see there for the rules and
+/// the generated items); the agent layer adds to it.
+///
+/// ```ignore
+/// use aiomas::expose;
+///
+/// #[aiomas::agent]
+/// impl Pinger {
+///     #[expose]
+///     async fn ping(&self, n: u32) -> u32 {
+///         n + 1
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn agent(attr: TokenStream, item: TokenStream) -> TokenStream {
+    render::service(parse::service(Kind::Agent, attr.into(), item.into())).into()
+}
+
+/// Marks a method of a `#[aiomas::service]` or `#[aiomas::agent]` impl block as callable over
+/// RPC: `#[expose]`, `#[expose(name = "wire_name")]`, `#[expose(child)]`,
+/// `#[expose(child, name = "wire_name")]`. See [`macro@service`].
+///
+/// The service macro consumes these attributes. This macro itself only runs where no service
+/// macro did, so it always reports an error: `#[expose]` has no effect anywhere else.
+#[proc_macro_attribute]
+pub fn expose(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    let error = syn::Error::new(proc_macro2::Span::call_site(), parse::expose_elsewhere())
+        .to_compile_error();
+    let item = proc_macro2::TokenStream::from(item);
+    quote::quote!(#error #item).into()
+}
+
+/// Declares the interface of a remote service that has no Rust implementation (for example a
+/// Python agent), and generates its typed proxy.
+///
+/// ```ignore
+/// #[aiomas::proxy]
+/// pub trait Calculator {
+///     async fn add(&self, a: i64, b: i64) -> i64;
+///     async fn info(&self, #[args] rest: Vec<aiomas::Value>) -> aiomas::Value;
+///     fn addition(&self) -> AdditionProxy;
+/// }
+///
+/// // let calc = <CalculatorProxy as aiomas::rpc::FromProxy>::from_proxy(client.remote());
+/// // let sum: i64 = calc.add(1, 2).await?;
+/// ```
+///
+/// The trait is **consumed**: only `CalculatorProxy` (named after the trait, with the trait's
+/// visibility and docs) is generated, exactly like the proxy of a `#[aiomas::service]`.
+///
+/// - `async fn name(&self, params...) -> T;` declares a remote method; the method name (without
+///   `r#`) is the name on the wire, parameters before an `#[args]` parameter are sent by
+///   position, the others by keyword. The proxy method returns `Result<T, aiomas::Error>` (for a
+///   declared `Result<T, E>`, `Result<T, aiomas::Error>`).
+/// - `fn name(&self) -> OtherProxy;` (not async) declares a child service; `OtherProxy` is any
+///   type implementing `aiomas::rpc::FromProxy` (a generated proxy, or `aiomas::rpc::Proxy`).
+#[proc_macro_attribute]
+pub fn proxy(attr: TokenStream, item: TokenStream) -> TokenStream {
+    render::proxy_trait(parse::proxy(attr.into(), item.into())).into()
+}

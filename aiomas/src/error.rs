@@ -199,6 +199,9 @@ impl ConnectionError {
 
     pub(crate) fn from_io(err: &io::Error) -> Self {
         use io::ErrorKind as K;
+        if let Some(tls) = crate::tls::connection_error(err) {
+            return tls;
+        }
         let kind = match err.kind() {
             K::ConnectionRefused | K::NotFound => ConnectionErrorKind::Refused,
             K::TimedOut => ConnectionErrorKind::TimedOut,

@@ -2,17 +2,26 @@
 //!
 //! The crate has one module per layer: [`channel`] (framed request/reply over a byte stream),
 //! [`codec`] (JSON, MsgPack, MsgPackBlosc), [`rpc`] (services, routers, proxies), and the
-//! codec-neutral [`Value`].
+//! codec-neutral [`Value`]; [`tls`] secures TCP connections with mutual TLS.
 
+pub mod agent;
 pub mod channel;
+pub mod clock;
 pub mod codec;
 mod error;
 pub mod rpc;
+pub mod tls;
 mod value;
 
+pub use clock::{Clock, ExternalClock, RealtimeClock};
 pub use codec::Date;
 pub use error::{ConnectionError, ConnectionErrorKind, Error, RemoteError, Result};
 pub use value::{from_value, to_value, Extension, Home, ServiceRef, Value};
+
+pub use aiomas_macros::{agent, expose, proxy, service};
+
+// Lets the crate use its own macros, whose output names `::aiomas`.
+extern crate self as aiomas;
 
 /// Support code for the macros. Not a public API.
 #[doc(hidden)]

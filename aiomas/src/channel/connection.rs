@@ -22,6 +22,8 @@ pub(crate) const EXCEPTION: u8 = 2;
 
 const HEADER_LEN: usize = 4;
 const IO_BUFFER: usize = 64 * 1024;
+/// How long `close` waits for queued frames to be flushed to a slow peer.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What the writer task is asked to do.
 enum Outgoing {
@@ -202,8 +204,15 @@ impl Shared {
         if let Some(reader) = tasks.next() {
             reader.abort();
         }
-        for task in tasks {
-            let _ = task.await;
+        for mut writer in tasks {
+            // A peer that stopped reading leaves the writer stuck on a full socket buffer.
+            if tokio::time::timeout(CLOSE_GRACE, &mut writer)
+                .await
+                .is_err()
+            {
+                debug!(peer = %self.peer, "peer does not read; dropping unsent data");
+                writer.abort();
+            }
         }
     }
 

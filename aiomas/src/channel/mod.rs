@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 pub use addr::Addr;
-pub use options::{ChannelOptions, Retry, DEFAULT_MAX_FRAME_SIZE};
+pub use options::{ChannelOptions, Retry, DEFAULT_MAX_FRAME_SIZE, DEFAULT_TLS_HANDSHAKE_TIMEOUT};
 pub use server::Server;
 
 use crate::codec::WireFormat;
@@ -203,9 +203,10 @@ impl fmt::Debug for Request {
 
 /// Connects to `addr` and returns the channel.
 ///
-/// A refused connection is retried as `options` say ([`Retry`]).
+/// A refused connection is retried as `options` say ([`Retry`]); with
+/// [`ChannelOptions::tls`], the TLS handshake follows.
 pub async fn open_connection(addr: &Addr, options: ChannelOptions) -> Result<Channel, Error> {
-    let stream = connect_with_retry(addr, options.retry).await?;
+    let stream = connect_stream(addr, &options).await?;
     Ok(Channel::start(stream, &options, None))
 }
 
@@ -215,7 +216,7 @@ pub(crate) async fn open_serving(
     options: &ChannelOptions,
     served_root: Option<u64>,
 ) -> Result<Channel, Error> {
-    let stream = connect_with_retry(addr, options.retry).await?;
+    let stream = connect_stream(addr, options).await?;
     Ok(Channel::start(stream, options, served_root))
 }
 
@@ -231,6 +232,16 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     Server::start(addr, options, None, on_client).await
+}
+
+/// Connects with retries, then runs the TLS handshake if `options` ask for TLS.
+async fn connect_stream(addr: &Addr, options: &ChannelOptions) -> Result<Stream, Error> {
+    let tls = crate::tls::Connector::new(addr, options)?;
+    let stream = connect_with_retry(addr, options.retry).await?;
+    match tls {
+        Some(tls) => tls.connect(stream, addr).await,
+        None => Ok(stream),
+    }
 }
 
 /// The first wait between connection attempts, then 1.5 times longer each time.

@@ -1,14 +1,23 @@
-//! Settings of a channel: codec, extra serializers, frame limit, connect retries.
+//! Settings of a channel: codec, extra serializers, frame limit, connect retries, TLS.
 
 use std::time::Duration;
 
 use crate::codec::{Codec, Serializers};
+use crate::tls::TlsConfig;
 
 /// The default frame limit: 8 MiB, as tarpc (gRPC and tonic refuse above 4 MiB).
 ///
 /// Python aiomas checks nothing; a co-simulation that ships larger arrays raises the limit with
 /// [`ChannelOptions::max_frame_size`].
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 8 * 1024 * 1024;
+
+/// The default bound on a TLS handshake: 10 s.
+///
+/// A handshake takes a few round trips (milliseconds, or a second on a slow link); without a
+/// bound, a peer that connects and never speaks would hold a server task and a socket forever,
+/// and a TLS client facing a plain server that waits for a frame would hang. Python's asyncio
+/// allows 60 s; 10 s fails such connections sooner while leaving ample room for real ones.
+pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How `open_connection` treats a refused connection, like Python's `timeout` argument.
 ///
@@ -44,6 +53,8 @@ pub struct ChannelOptions {
     pub(crate) serializers: Serializers,
     pub(crate) max_frame_size: usize,
     pub(crate) retry: Retry,
+    pub(crate) tls: Option<TlsConfig>,
+    pub(crate) tls_handshake_timeout: Duration,
 }
 
 impl Default for ChannelOptions {
@@ -53,6 +64,8 @@ impl Default for ChannelOptions {
             serializers: Serializers::default(),
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             retry: Retry::default(),
+            tls: None,
+            tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT,
         }
     }
 }
@@ -82,6 +95,21 @@ impl ChannelOptions {
         self
     }
 
+    /// Secures TCP connections with TLS (see [`crate::tls`]): a server uses the config's server
+    /// side, a connecting side its client side. Python's `ssl=` argument.
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Sets how long a TLS handshake may take, on either side
+    /// ([`DEFAULT_TLS_HANDSHAKE_TIMEOUT`] by default). A server drops a client that has not
+    /// completed its handshake by then; a client fails with a TLS connection error.
+    pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.tls_handshake_timeout = timeout;
+        self
+    }
+
     /// The codec in use.
     pub fn get_codec(&self) -> Codec {
         self.codec
@@ -90,5 +118,10 @@ impl ChannelOptions {
     /// The extra serializers in use.
     pub fn get_serializers(&self) -> &Serializers {
         &self.serializers
+    }
+
+    /// The TLS config in use, if any.
+    pub fn get_tls(&self) -> Option<&TlsConfig> {
+        self.tls.as_ref()
     }
 }

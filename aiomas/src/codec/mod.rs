@@ -255,14 +255,17 @@ impl WireFormat {
         let result = match self.codec {
             Codec::Json => json::decode(self, body),
             Codec::MsgPack => msgpack::decode(self, body),
-            Codec::MsgPackBlosc => {
-                msgpack::decode(self, &blosc::decompress(body, self.max_frame_size)?)
-            }
+            Codec::MsgPackBlosc => blosc::decompress(body, self.max_frame_size)
+                .and_then(|raw| msgpack::decode(self, &raw)),
         };
+        // Whatever goes wrong decoding an incoming frame breaks the connection: a protocol error.
         result.map_err(|err| match err {
             Error::Deserialization(msg) => {
                 Error::Protocol(format!("undecodable {} message: {msg}", self.codec))
             }
+            Error::FrameTooLarge { size, limit } => Error::Protocol(format!(
+                "incoming blosc frame decompresses to {size} bytes, over the frame limit of {limit} bytes"
+            )),
             other => other,
         })
     }

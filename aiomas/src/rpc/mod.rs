@@ -22,6 +22,7 @@ pub use server::{
     open_connection, open_connection_serving, start_server, start_server_with, IntoService,
     RpcServer,
 };
+pub(crate) use server::{open_connection_with_root, start_server_with_root};
 pub use service::{BoxFuture, Handler, Route, Service};
 pub use service_map::ServiceMap;
 

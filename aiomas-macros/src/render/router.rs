@@ -1,0 +1,117 @@
+//! `impl aiomas::rpc::Service`: the dispatch table from a path segment to decode -> call ->
+//! encode. A plain `match` on string literals; nothing is looked up at run time.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+
+use super::checks;
+use crate::model::{Child, Method, ParamKind, Returns, Service};
+
+pub fn render(service: &Service) -> TokenStream {
+    let self_ty = &service.self_ty;
+    let class = service.name.unraw().to_string();
+    // Mixed-site hygiene: user code in `#[default(...)]` cannot see or shadow our locals.
+    let name = Ident::new("name", Span::mixed_site());
+    let methods = service.proxy.methods.iter().map(method_arm);
+    let children = service.proxy.children.iter().map(child_arm);
+    let hidden = (!service.hidden.is_empty()).then(|| {
+        let hidden = &service.hidden;
+        quote!(#(#hidden)|* => ::aiomas::rpc::Route::NotExposed,)
+    });
+    let checks = checks::render(service);
+    quote! {
+        impl ::aiomas::rpc::Service for #self_ty {
+            fn route<'a>(&'a self, #name: &::core::primitive::str) -> ::aiomas::rpc::Route<'a> {
+                #checks
+                match #name {
+                    #(#methods)*
+                    #(#children)*
+                    #hidden
+                    _ => ::aiomas::rpc::Route::NotFound,
+                }
+            }
+
+            fn class_name(&self) -> &'static ::core::primitive::str {
+                #class
+            }
+
+            fn module_path(&self) -> &'static ::core::primitive::str {
+                ::core::module_path!()
+            }
+        }
+    }
+}
+
+fn method_arm(method: &Method) -> TokenStream {
+    let args = Ident::new("args", Span::mixed_site());
+    let decode = method.params.iter().map(|param| {
+        let (name, ty, wire) = (&param.name, &param.ty, &param.wire_name);
+        let value = match &param.kind {
+            ParamKind::Required => quote!(#args.required::<#ty>(#wire)),
+            ParamKind::Optional(inner) => quote!(#args.optional::<#inner>(#wire)),
+            ParamKind::Default(default) => quote!(#args.or_default::<#ty>(#wire, || #default)),
+            ParamKind::RestArgs => quote!(#args.rest_args::<#ty>()),
+            ParamKind::RestKwargs => quote!(#args.rest_kwargs::<#ty>()),
+        };
+        quote!(let #name: #ty = #value?;)
+    });
+    let rust_name = &method.rust_name;
+    let names = method.params.iter().map(|param| &param.name);
+    let await_ = method.is_async.then(|| quote!(.await));
+    let call = quote!(self.#rust_name(#(#names),*) #await_);
+    let reply = reply(&method.ret, call);
+    // Spanned at the method: "future cannot be sent between threads safely" points at it.
+    let wire = &method.wire_name;
+    let handler = quote_spanned! {rust_name.span()=>
+        ::aiomas::rpc::Route::method(move |mut #args: ::aiomas::rpc::Args| async move {
+            #(#decode)*
+            #args.finish()?;
+            #reply
+        })
+    };
+    quote!(#wire => #handler,)
+}
+
+/// Encodes the result. Each bound is required at the user's type (as in `checks`), so a type
+/// that cannot be encoded is reported once, there.
+fn reply(ret: &Returns, call: TokenStream) -> TokenStream {
+    match ret {
+        Returns::Unit => quote! {
+            #call;
+            ::aiomas::rpc::__private::encode(&())
+        },
+        Returns::Value(ty) => quote_spanned! {ty.span()=>
+            ::aiomas::rpc::__private::encode(&#call)
+        },
+        // Not `ok_or_exception(call)`: its two bounds would be reported at one span, and twice.
+        Returns::Result { ok, err } => {
+            let err_span = err.as_ref().map_or(ok.span(), |err| err.span());
+            // Hygienic locals, located at the types so that errors about them point there.
+            let value = Ident::new("value", Span::mixed_site().located_at(ok.span()));
+            let error = Ident::new("error", Span::mixed_site().located_at(err_span));
+            let encode = quote_spanned!(ok.span()=> ::aiomas::rpc::__private::encode(&#value));
+            let raise = quote_spanned! {err_span=>
+                ::core::result::Result::Err(::aiomas::rpc::Exception::from_error(&#error))
+            };
+            quote! {
+                match #call {
+                    ::core::result::Result::Ok(#value) => #encode,
+                    ::core::result::Result::Err(#error) => #raise,
+                }
+            }
+        }
+    }
+}
+
+fn child_arm(child: &Child) -> TokenStream {
+    let (rust_name, wire) = (&child.rust_name, &child.wire_name);
+    // Spanned at the child type: "`Addition: Service` is not satisfied" points at it.
+    let span = child
+        .service_ty
+        .as_ref()
+        .map_or(rust_name.span(), |ty| ty.span());
+    let route = quote_spanned!(span=> ::aiomas::rpc::Route::Service(self.#rust_name()));
+    quote!(#wire => #route,)
+}

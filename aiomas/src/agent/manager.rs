@@ -1,0 +1,108 @@
+//! Sub-process containers: a container whose agent 0 is a [`Manager`] that spawns agents by
+//! name, sets the clock and stops the process (Python's `aiomas.subproc`, SPEC section 7).
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+use tracing::info;
+
+use super::registry::{spawn_by_name, AgentType};
+use super::{AgentContext, Container, ContainerOptions};
+use crate::channel::Addr;
+use crate::rpc::{self, Args, Exception, Route, Service};
+use crate::Error;
+
+/// The manager agent: `spawn(qualname, *args, **kwargs)`, `set_time(t)`, `stop()`.
+pub struct Manager {
+    ctx: AgentContext,
+    registry: &'static [AgentType],
+    stop: Arc<Notify>,
+}
+
+impl Manager {
+    /// A manager that spawns the types of `registry` and signals `stop` when told to stop.
+    pub fn new(ctx: AgentContext, registry: &'static [AgentType], stop: Arc<Notify>) -> Self {
+        Manager {
+            ctx,
+            registry,
+            stop,
+        }
+    }
+}
+
+impl Service for Manager {
+    fn route<'a>(&'a self, name: &str) -> Route<'a> {
+        match name {
+            "spawn" => Route::method(move |mut args: Args| async move {
+                let qualname: String = args.required("qualname")?;
+                let positional: Vec<crate::Value> = args.rest_args()?;
+                let keywords: Vec<(String, crate::Value)> = {
+                    let map: std::collections::BTreeMap<String, crate::Value> =
+                        args.rest_kwargs()?;
+                    map.into_iter().collect()
+                };
+                args.finish()?;
+                let agent_args = Args::new(qualname.clone(), positional, keywords);
+                let (agent, addr) =
+                    spawn_by_name(self.registry, self.ctx.container(), &qualname, agent_args)?;
+                info!("spawned {qualname} at {addr}");
+                rpc::__private::encode(&(agent, addr))
+            }),
+            "set_time" => Route::method(move |mut args: Args| async move {
+                let time: f64 = args.required("time")?;
+                args.finish()?;
+                self.ctx.clock().set_time(time).map_err(Exception::from)?;
+                rpc::__private::encode(&())
+            }),
+            "stop" => Route::method(move |args: Args| async move {
+                args.finish()?;
+                self.stop.notify_one();
+                rpc::__private::encode(&())
+            }),
+            _ => Route::NotFound,
+        }
+    }
+
+    fn class_name(&self) -> &'static str {
+        "Manager"
+    }
+
+    fn module_path(&self) -> &'static str {
+        "aiomas.subproc"
+    }
+}
+
+/// Runs a container on `addr` with a [`Manager`] as agent 0 until the manager is told to stop
+/// or the process gets SIGINT/SIGTERM; then shuts the container down.
+///
+/// `ready` is called with the manager's address once the container listens.
+pub async fn run_manager(
+    addr: Addr,
+    options: ContainerOptions,
+    registry: &'static [AgentType],
+    ready: impl FnOnce(&str),
+) -> Result<(), Error> {
+    let container = Container::create(addr, options).await?;
+    let stop = Arc::new(Notify::new());
+    let manager = container.spawn(|ctx| Manager::new(ctx, registry, stop.clone()));
+    ready(manager.ctx.addr());
+    tokio::select! {
+        () = stop.notified() => info!("stop() received"),
+        () = shutdown_signal() => info!("signal received"),
+    }
+    container.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,20 @@
+//! The agent layer: containers host many agents behind one server socket; agents call each
+//! other through proxies (SPEC section 5).
+//!
+//! An agent is a service whose impl block carries `#[aiomas::agent]`. The container hands each
+//! agent an [`AgentContext`] when it is spawned: its id, address, container and clock.
+
+mod container;
+mod context;
+mod options;
+mod table;
+mod url;
+
+pub use container::Container;
+pub use context::AgentContext;
+pub use options::ContainerOptions;
+mod manager;
+mod registry;
+
+pub use manager::{run_manager, shutdown_signal, Manager};
+pub use registry::{AgentType, Spawnable};
