@@ -59,6 +59,21 @@ impl From<io::Error> for Error {
 }
 
 impl Error {
+    /// The message without the category prefix of `Display`, for `Kind: message` lines.
+    ///
+    /// ```
+    /// let err = aiomas::Error::Serialization("No serializer found for type \"bytes\"".into());
+    /// assert_eq!(err.message(), "No serializer found for type \"bytes\"");
+    /// ```
+    pub fn message(&self) -> String {
+        match self {
+            Error::Protocol(m) | Error::Serialization(m) | Error::Deserialization(m) | Error::Address(m) | Error::Value(m) => {
+                m.clone()
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// The `Kind` part of the `Kind: message` line used for exception replies.
     ///
     /// Kinds follow Python's exception names so Python peers read them naturally.

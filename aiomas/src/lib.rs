@@ -28,3 +28,8 @@ extern crate self as aiomas;
 pub mod __private {
     pub use serde;
 }
+
+/// Compiles the README's example, so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -163,7 +163,7 @@ impl Shared {
         match self.frame(RESULT, msg_id, result) {
             Ok(frame) => self.queue(frame),
             Err(err) => {
-                self.fail(msg_id, err.python_kind(), &err.to_string())?;
+                self.fail(msg_id, err.python_kind(), &err.message())?;
                 Err(err)
             }
         }

@@ -52,7 +52,7 @@ impl Exception {
                     remote.kind().unwrap_or("RemoteException").to_owned(),
                     remote.message(),
                 ),
-                other => Exception::new(other.python_kind().to_owned(), other.to_string()),
+                other => Exception::new(other.python_kind().to_owned(), other.message()),
             };
         }
         let type_name = std::any::type_name::<E>();
