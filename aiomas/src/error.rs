@@ -67,9 +67,11 @@ impl Error {
     /// ```
     pub fn message(&self) -> String {
         match self {
-            Error::Protocol(m) | Error::Serialization(m) | Error::Deserialization(m) | Error::Address(m) | Error::Value(m) => {
-                m.clone()
-            }
+            Error::Protocol(m)
+            | Error::Serialization(m)
+            | Error::Deserialization(m)
+            | Error::Address(m)
+            | Error::Value(m) => m.clone(),
             other => other.to_string(),
         }
     }

@@ -21,6 +21,7 @@ pub use value::{from_value, to_value, Extension, Home, ServiceRef, Value};
 pub use aiomas_macros::{agent, expose, proxy, service};
 
 // Lets the crate use its own macros, whose output names `::aiomas`.
+#[allow(unused_extern_crates)]
 extern crate self as aiomas;
 
 /// Support code for the macros. Not a public API.

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::debug;
@@ -146,18 +147,20 @@ impl Container {
         self.inner.agents.fill(slot, agent, class_name);
     }
 
-    /// Runs `task` until it ends or the container shuts down.
-    pub fn spawn_task<F>(&self, task: F)
+    /// Runs `task` until it ends or the container shuts down. The handle yields the task's
+    /// output, or `None` if the shutdown stopped it first.
+    pub fn spawn_task<F>(&self, task: F) -> JoinHandle<Option<F::Output>>
     where
-        F: Future<Output = ()> + Send + 'static,
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
     {
         let stop = self.inner.stop.clone();
         self.inner.tasks.spawn(async move {
             tokio::select! {
-                () = task => {}
-                () = stop.cancelled() => {}
+                output = task => Some(output),
+                () = stop.cancelled() => None,
             }
-        });
+        })
     }
 
     /// Connects to the agent at `url` and returns a dynamic proxy to it.

@@ -4,6 +4,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
+use tokio::task::JoinHandle;
+
 use super::Container;
 use crate::clock::Clock;
 use crate::ServiceRef;
@@ -47,12 +49,14 @@ impl AgentContext {
             .reference(&format!("agents/{}", self.id))
     }
 
-    /// Runs `task` (a proactive agent's behaviour) until it ends or the container shuts down.
-    pub fn spawn<F>(&self, task: F)
+    /// Runs `task` (a proactive agent's behaviour) until it ends or the container shuts down;
+    /// see [`Container::spawn_task`].
+    pub fn spawn<F>(&self, task: F) -> JoinHandle<Option<F::Output>>
     where
-        F: Future<Output = ()> + Send + 'static,
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
     {
-        self.container.spawn_task(task);
+        self.container.spawn_task(task)
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::channel::ChannelOptions;
 use crate::clock::{Clock, RealtimeClock};
 use crate::codec::{Codec, Serializers, ARROW};
+use crate::tls::TlsConfig;
 
 /// Options for [`Container::create`](super::Container::create).
 ///
@@ -58,7 +59,15 @@ impl ContainerOptions {
         self
     }
 
-    /// Sets the channel options (frame limit, ...); their serializers are replaced by the
+    /// Secures the container's server socket and its outgoing connections with mutual TLS
+    /// (Python's `ssl=SSLCerts(...)`); build the config with
+    /// [`TlsConfig::from_certs`](crate::tls::TlsConfig::from_certs).
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.channel = self.channel.tls(tls);
+        self
+    }
+
+    /// Sets the channel options (frame limit, TLS, ...); their serializers are replaced by the
     /// container's (Arrow dates, then the extra serializers).
     pub fn channel(mut self, channel: ChannelOptions) -> Self {
         self.channel = channel;

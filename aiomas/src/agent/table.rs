@@ -35,8 +35,10 @@ impl AgentTable {
     }
 
     fn get(&self, aid: &str) -> Option<(Arc<dyn Service>, &'static str)> {
-        // Only canonical decimal ids ("0", "1", ...), so "01" is not agent 1.
-        let index: usize = aid.parse().ok().filter(|i: &usize| i.to_string() == aid)?;
+        // Only canonical decimal ids ("0", "1", ...), so "01" or "+1" is not agent 1.
+        let canonical =
+            aid.bytes().all(|b| b.is_ascii_digit()) && (aid == "0" || !aid.starts_with('0'));
+        let index: usize = aid.parse().ok().filter(|_| canonical)?;
         let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
         slots
             .get(index)?

@@ -57,13 +57,18 @@
 //!
 //! # Failures
 //!
-//! A failed handshake is [`Error::Connection`](crate::Error::Connection) with kind
+//! A failed handshake is [`Error::Connection`] with kind
 //! [`Tls`](crate::ConnectionErrorKind::Tls) and a message that says what was wrong (unknown CA,
 //! expired certificate, name mismatch, no client certificate, a peer that does not speak TLS,
 //! a handshake that timed out). With TLS 1.3 a client has finished its handshake before the
 //! server has checked the client's certificate: a refused client certificate then fails the
 //! first request (same error kind) rather than the connect. A server logs failed handshakes
-//! (`tracing`, level warn), drops the connection and keeps serving.
+//! (`tracing`, level warn), drops the connection and keeps serving. A client that does not speak
+//! TLS is dropped without an answer (a TLS alert would be misread as a frame header), so its
+//! requests fail promptly with a `Closed` or `Reset` connection error. Handshakes are bounded
+//! by [`ChannelOptions::tls_handshake_timeout`](crate::channel::ChannelOptions::tls_handshake_timeout)
+//! on both sides; a server runs each one in the connection's own task, so a client that never
+//! speaks holds up nobody else.
 
 mod config;
 mod stream;

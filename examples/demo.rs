@@ -1,0 +1,150 @@
+//! The main demo of the README: two containers on TCP in one process, many agents each, every
+//! agent calling its partner agent in the other container, all at once.
+//!
+//! Agent `i` of container A calls `ping()` of agent `i` of container B `--calls-per-agent`
+//! times in a row, and vice versa; the agents run concurrently. All agents of a container
+//! share its one connection to the other container (SPEC section 5). At the end the demo
+//! checks that every call arrived and prints the throughput, e.g.
+//!
+//! ```text
+//! agents: 2000  calls: 200000  seconds: 3.21  calls/s: 62305
+//! ```
+//!
+//! Options: `--agents N` (agents per container, default 1000) and `--calls-per-agent N`
+//! (default 100). Run it in release mode: `cargo run --release --example demo`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use aiomas::agent::{AgentContext, Container, ContainerOptions};
+use aiomas::channel::{Addr, Retry};
+use aiomas::Error;
+use tokio::task::JoinSet;
+
+/// Agents per container, unless `--agents` says otherwise.
+const DEFAULT_AGENTS: u64 = 1000;
+/// Calls each agent makes, unless `--calls-per-agent` says otherwise.
+const DEFAULT_CALLS_PER_AGENT: u64 = 100;
+
+/// An agent that answers pings and pings its partner in the other container.
+struct Pinger {
+    ctx: AgentContext,
+    /// How many pings this agent answered.
+    answered: AtomicU64,
+}
+
+#[aiomas::agent]
+impl Pinger {
+    /// Answers ping `n` with `n + 1`.
+    #[expose]
+    fn ping(&self, n: u64) -> u64 {
+        self.answered.fetch_add(1, Ordering::Relaxed);
+        n + 1
+    }
+
+    /// Pings the agent at `partner` `calls` times, one call after the other.
+    async fn run(&self, partner: String, calls: u64) -> aiomas::Result<()> {
+        let partner: PingerProxy = self
+            .ctx
+            .container()
+            .connect_as(&partner, Retry::Never)
+            .await?;
+        for n in 0..calls {
+            let reply = partner.ping(n).await?;
+            if reply != n + 1 {
+                return Err(Error::Value(format!(
+                    "{partner} answered ping {n} with {reply}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The command line: `--agents N --calls-per-agent N`.
+struct Args {
+    agents: u64,
+    calls_per_agent: u64,
+}
+
+impl Args {
+    fn parse() -> aiomas::Result<Args> {
+        let mut args = Args {
+            agents: DEFAULT_AGENTS,
+            calls_per_agent: DEFAULT_CALLS_PER_AGENT,
+        };
+        let mut argv = std::env::args().skip(1);
+        while let Some(flag) = argv.next() {
+            let target = match flag.as_str() {
+                "--agents" => &mut args.agents,
+                "--calls-per-agent" => &mut args.calls_per_agent,
+                _ => {
+                    return Err(Error::Value(format!(
+                        "unknown argument {flag:?}; usage: demo [--agents N] [--calls-per-agent N]"
+                    )))
+                }
+            };
+            let value = argv.next().unwrap_or_default();
+            *target = value
+                .parse()
+                .map_err(|_| Error::Value(format!("{flag} needs a number, not {value:?}")))?;
+        }
+        Ok(args)
+    }
+}
+
+#[tokio::main]
+async fn main() -> aiomas::Result<()> {
+    let args = Args::parse()?;
+    let addr = Addr::tcp("127.0.0.1", 0); // port 0: a free port
+    let a = Container::create(addr.clone(), ContainerOptions::default()).await?;
+    let b = Container::create(addr, ContainerOptions::default()).await?;
+    let spawn = |container: &Container| {
+        (0..args.agents)
+            .map(|_| {
+                container.spawn(|ctx| Pinger {
+                    ctx,
+                    answered: AtomicU64::new(0),
+                })
+            })
+            .collect::<Vec<Arc<Pinger>>>()
+    };
+    let agents_a = spawn(&a);
+    let agents_b = spawn(&b);
+
+    let start = Instant::now();
+    let mut tasks = JoinSet::new();
+    for (x, y) in agents_a.iter().zip(&agents_b) {
+        for (agent, partner) in [(x, y), (y, x)] {
+            let agent = agent.clone();
+            let partner = partner.ctx.addr().to_owned();
+            tasks.spawn(async move { agent.run(partner, args.calls_per_agent).await });
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap_or_else(|err| std::panic::resume_unwind(err.into_panic()))?;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+
+    let agents = agents_a.len() + agents_b.len();
+    let calls = agents as u64 * args.calls_per_agent;
+    let answered: u64 = agents_a
+        .iter()
+        .chain(&agents_b)
+        .map(|agent| agent.answered.load(Ordering::Relaxed))
+        .sum();
+    if answered != calls {
+        return Err(Error::Value(format!(
+            "{calls} calls made, but {answered} answered"
+        )));
+    }
+    println!(
+        "agents: {agents}  calls: {calls}  seconds: {seconds:.2}  calls/s: {:.0}",
+        calls as f64 / seconds
+    );
+
+    a.shutdown().await;
+    b.shutdown().await;
+    Ok(())
+}
