@@ -142,6 +142,10 @@ impl Container {
         (slot, context)
     }
 
+    pub(crate) fn release_slot(&self, slot: usize) {
+        self.inner.agents.release(slot);
+    }
+
     pub(crate) fn register_slot<A: Service>(&self, slot: usize, agent: Arc<A>) {
         let class_name = agent.class_name();
         self.inner.agents.fill(slot, agent, class_name);

@@ -86,10 +86,16 @@ fn spawn_erased<A: Spawnable>(
 ) -> Result<(ServiceRef, String), Exception> {
     let (slot, ctx) = container.reserve_slot::<A>();
     let (me, addr) = (ctx.me(), ctx.addr().to_owned());
-    // A failed constructor leaves its id unused: `validate_aid` answers None for it.
-    let agent = A::from_args(ctx, args)?;
-    container.register_slot(slot, Arc::new(agent));
-    Ok((me, addr))
+    match A::from_args(ctx, args) {
+        Ok(agent) => {
+            container.register_slot(slot, Arc::new(agent));
+            Ok((me, addr))
+        }
+        Err(exc) => {
+            container.release_slot(slot);
+            Err(exc)
+        }
+    }
 }
 
 /// Finds `qualname` in `registry` and spawns it into `container`.

@@ -24,6 +24,15 @@ impl AgentTable {
         slots.len() - 1
     }
 
+    /// Gives back a reserved slot whose agent could not be built; like Python, a failed spawn
+    /// then uses no id (unless another spawn reserved a later slot meanwhile).
+    pub(crate) fn release(&self, id: usize) {
+        let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
+        if id + 1 == slots.len() && slots[id].is_none() {
+            slots.pop();
+        }
+    }
+
     pub(crate) fn fill(&self, id: usize, service: Arc<dyn Service>, class_name: &'static str) {
         let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
         if let Some(slot) = slots.get_mut(id) {

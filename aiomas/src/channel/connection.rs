@@ -2,11 +2,11 @@
 //! reader task that dispatches incoming frames, and the writer task that flushes outgoing ones.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
@@ -53,6 +53,9 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     outgoing: mpsc::UnboundedSender<Outgoing>,
     pub(crate) incoming: tokio::sync::Mutex<mpsc::UnboundedReceiver<Request>>,
+    /// Requests handed out by `recv` and not answered yet; `close` lets them reply first.
+    in_flight: AtomicUsize,
+    answered: Notify,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -91,6 +94,8 @@ impl Shared {
             }),
             outgoing: out_tx,
             incoming: tokio::sync::Mutex::new(in_rx),
+            in_flight: AtomicUsize::new(0),
+            answered: Notify::new(),
             tasks: Mutex::new(Vec::new()),
         });
         registry()
@@ -196,8 +201,41 @@ impl Shared {
         let _ = self.outgoing.send(Outgoing::Close);
     }
 
-    /// Closes the connection: flushes what was queued, fails what is pending, stops both tasks.
+    pub(crate) fn request_taken(&self) {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn request_done(&self) {
+        if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.answered.notify_waiters();
+        }
+    }
+
+    /// Waits (at most `CLOSE_GRACE`) until every request handed out by `recv` is answered.
+    async fn drain_in_flight(&self) {
+        let drained = async {
+            loop {
+                let answered = self.answered.notified();
+                if self.in_flight.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                answered.await;
+            }
+        };
+        if tokio::time::timeout(CLOSE_GRACE, drained).await.is_err() {
+            debug!(peer = %self.peer, "closing with requests still being handled");
+        }
+    }
+
+    /// Closes the connection: stops reading, lets requests being handled send their replies
+    /// (briefly), flushes what was queued, fails what is pending, stops both tasks.
     pub(crate) async fn close(&self) {
+        if let Some(reader) = self.tasks.lock().unwrap_or_else(|p| p.into_inner()).first() {
+            reader.abort();
+        }
+        if self.failure().is_none() {
+            self.drain_in_flight().await;
+        }
         self.shut(ConnectionError::closed().into());
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
         let mut tasks = tasks.into_iter();

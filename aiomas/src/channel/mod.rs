@@ -83,7 +83,11 @@ impl Channel {
     pub async fn recv(&self) -> Result<Request, Error> {
         let mut incoming = self.shared.incoming.lock().await;
         match incoming.recv().await {
-            Some(request) => Ok(request),
+            Some(mut request) => {
+                self.shared.request_taken();
+                request.tracked = true;
+                Ok(request)
+            }
             None => Err(self
                 .shared
                 .failure()
@@ -140,6 +144,8 @@ pub struct Request {
     connection: Weak<Shared>,
     msg_id: u64,
     content: Value,
+    /// Counted as in flight (handed out by `recv`) until answered or dropped.
+    tracked: bool,
 }
 
 impl Request {
@@ -148,6 +154,7 @@ impl Request {
             connection,
             msg_id,
             content,
+            tracked: false,
         }
     }
 
@@ -189,6 +196,16 @@ impl Request {
     /// The channel the request arrived on, if the connection is still alive.
     pub fn channel(&self) -> Option<Channel> {
         self.connection.upgrade().map(|shared| Channel { shared })
+    }
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        if self.tracked {
+            if let Some(connection) = self.connection.upgrade() {
+                connection.request_done();
+            }
+        }
     }
 }
 

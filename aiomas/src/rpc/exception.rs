@@ -43,9 +43,12 @@ impl Exception {
 
     /// Turns an application error into an exception reply.
     ///
-    /// An [`aiomas::Error`](crate::Error) keeps its Python kind (a remote exception is
+    /// An `Exception` is sent as it is; an [`aiomas::Error`](crate::Error) keeps its Python kind (a remote exception is
     /// forwarded with its own kind); any other error is named after its Rust type.
     pub fn from_error<E: fmt::Display + 'static>(err: &E) -> Self {
+        if let Some(exception) = (err as &dyn Any).downcast_ref::<Exception>() {
+            return exception.clone();
+        }
         if let Some(err) = (err as &dyn Any).downcast_ref::<Error>() {
             return match err {
                 Error::Remote(remote) => Exception::new(

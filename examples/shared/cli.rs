@@ -1,0 +1,151 @@
+//! Hand-written command-line parsing shared by `interop_peer` and the `container` CLI.
+//!
+//! Both binaries include this file with `#[path = "shared/cli.rs"] mod cli;`. Bad arguments are
+//! reported as a [`UsageError`]: the binary prints it with its usage and exits with status 2,
+//! like Python's argparse and click do.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::process::ExitCode;
+
+use aiomas::channel::Addr;
+use aiomas::codec::Codec;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+/// A command line that cannot be used; the message says why.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a parser returns: the parsed options, or the request to print the help.
+pub enum Parsed<T> {
+    /// Run with these options.
+    Run(T),
+    /// `--help` was given.
+    Help,
+}
+
+/// Prints `error` with the usage to stderr and returns exit status 2.
+pub fn usage_error(program: &str, usage: &str, error: &UsageError) -> ExitCode {
+    eprintln!("{usage}\n{program}: error: {error}");
+    ExitCode::from(2)
+}
+
+/// The arguments after the program name, split into `--name value` / `--name=value` options
+/// and positional arguments as they come.
+pub struct ArgStream {
+    args: VecDeque<String>,
+}
+
+/// One item of the command line.
+pub enum Arg {
+    /// `--name` or `-n` (with the value of `--name=value` kept for [`ArgStream::value`]).
+    Option(String),
+    /// Anything else.
+    Positional(String),
+}
+
+impl ArgStream {
+    /// The process's arguments (without the program name).
+    pub fn from_env() -> Result<Self, UsageError> {
+        let args = std::env::args_os()
+            .skip(1)
+            .map(|arg| {
+                arg.into_string()
+                    .map_err(|arg| UsageError(format!("argument {arg:?} is not valid UTF-8")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ArgStream { args })
+    }
+
+    /// The next item; `--name=value` is split into the option and a pending value.
+    pub fn next_arg(&mut self) -> Option<Arg> {
+        let arg = self.args.pop_front()?;
+        if arg == "-" || !arg.starts_with('-') || arg.parse::<f64>().is_ok() {
+            return Some(Arg::Positional(arg));
+        }
+        if arg == "--" {
+            return self.args.pop_front().map(Arg::Positional);
+        }
+        match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                self.args.push_front(value.to_owned());
+                Some(Arg::Option(name.to_owned()))
+            }
+            _ => Some(Arg::Option(arg)),
+        }
+    }
+
+    /// The value of option `name`.
+    pub fn value(&mut self, name: &str) -> Result<String, UsageError> {
+        self.args
+            .pop_front()
+            .ok_or_else(|| UsageError(format!("option {name} expects a value")))
+    }
+}
+
+/// `json`, `msgpack` or `msgpack-blosc`.
+pub fn parse_codec(text: &str) -> Result<Codec, UsageError> {
+    text.parse().map_err(|_| {
+        UsageError(format!(
+            "invalid codec {text:?} (choose from json, msgpack, msgpack-blosc)"
+        ))
+    })
+}
+
+/// `HOST:PORT` (`[::1]:PORT` for IPv6; port 0 picks a free port) or a Unix socket path
+/// (anything containing `/`).
+pub fn parse_addr(text: &str) -> Result<Addr, UsageError> {
+    let addr: Addr = text.parse().map_err(|err: aiomas::Error| {
+        UsageError(format!(
+            "invalid address {text:?}: {err} (expected HOST:PORT or a socket path)"
+        ))
+    })?;
+    match &addr {
+        Addr::Tcp { host, .. } if host.is_empty() => Err(UsageError(format!(
+            "invalid address {text:?}: no host (expected HOST:PORT or a socket path)"
+        ))),
+        Addr::Local(_) => Err(UsageError(format!(
+            "invalid address {text:?}: local queues exist only inside one process"
+        ))),
+        _ => Ok(addr),
+    }
+}
+
+/// An ISO 8601 date as Python's `arrow.get()` reads it: with an offset
+/// (`2010-03-27T00:00:00+01:00`, `...Z`), without one (UTC), or a plain day (`2010-03-27`).
+pub fn parse_date(text: &str) -> Result<DateTime<Utc>, UsageError> {
+    let text = text.trim();
+    if let Ok(date) = DateTime::parse_from_rfc3339(text) {
+        return Ok(date.with_timezone(&Utc));
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+    ] {
+        if let Ok(date) = DateTime::parse_from_str(text, format) {
+            return Ok(date.with_timezone(&Utc));
+        }
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(date) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(date.and_utc());
+        }
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    Err(UsageError(format!(
+        "invalid date {text:?} (expected ISO 8601, e.g. 2010-03-27T00:00:00+01:00)"
+    )))
+}
