@@ -1,8 +1,8 @@
 //! Procedural macros for `aiomas`. Use them through the re-exports in the `aiomas` crate:
 //! `aiomas::service`, `aiomas::agent`, `aiomas::proxy` and `aiomas::expose`.
 //!
-//! The crate reads like a small compiler: [`parse`] turns syn syntax into the validated
-//! [`model`] (reporting every misuse at its token), and [`render`] turns the model into code.
+//! The crate reads like a small compiler: `parse` turns syn syntax into the validated `model`
+//! (reporting every misuse at its token), and `render` turns the model into code.
 //! The runnable examples live in the `aiomas` crate; the examples here are not compiled.
 
 mod model;
@@ -15,9 +15,7 @@ use model::Kind;
 
 /// Makes the `#[expose]`d methods of an inherent impl block callable over RPC.
 ///
-/// ```ignore
-/// use aiomas::expose;
-///
+/// ```text
 /// struct Calculator {
 ///     addition: Addition,
 /// }
@@ -46,10 +44,14 @@ use model::Kind;
 /// # Exposed methods
 ///
 /// `#[expose]` marks a method as callable; `#[expose(name = "wire")]` calls it `wire` on the
-/// wire. Exposed methods take `&self` (services are called concurrently; keep state behind a
-/// `Mutex` or atomics), may be `async`, and cannot be generic. Their parameters are owned,
-/// deserializable types, bound by plain names: the name (without `r#`) is the keyword a Python
-/// caller uses. Parameters may be marked:
+/// wire. The service macro consumes these attributes, so inside its impl block `#[expose]` needs
+/// no import, like a derive's helper attribute (`#[aiomas::expose]` works too; importing
+/// `aiomas::expose` just for these leaves the import unused).
+///
+/// Exposed methods take `&self` (services are called concurrently; keep state behind a `Mutex`
+/// or atomics), may be `async` (the future must be `Send`), and cannot be generic. Their
+/// parameters are owned types that serialize and deserialize, bound by plain names: the name
+/// (without `r#`) is the keyword a Python caller uses. Parameters may be marked:
 ///
 /// - `#[default(expr)]`: `expr` is used when the caller leaves the argument out;
 /// - an `Option<T>` parameter may be left out (it is `None` then);
@@ -58,8 +60,12 @@ use model::Kind;
 /// - `#[kwargs]`: the remaining keyword arguments (Python's `**kwargs`), e.g.
 ///   `BTreeMap<String, aiomas::Value>`; it must be the last parameter.
 ///
-/// The result must be serializable. A result type named `Result` sends its `Ok` value and turns
-/// its `Err` (any `Display`) into an exception reply.
+/// The result must serialize and deserialize (the proxy decodes it). A result type named
+/// `Result` sends its `Ok` value and turns its `Err` (any `Display + Send + 'static`) into an
+/// exception reply. `Self` may appear in signatures.
+///
+/// Misuse is a compile error at the offending token that says how to fix it. The impl block is
+/// always re-emitted (without the helper attributes), so one mistake gives one error.
 ///
 /// `#[expose(child)]` (optionally with `name = "..."`) on `fn name(&self) -> &Child` exposes a
 /// child service: a request for `name/method` calls `method` on the child, which must implement
@@ -76,13 +82,16 @@ use model::Kind;
 /// - `impl aiomas::rpc::Typed for Calculator { type Proxy = CalculatorProxy; }`.
 ///
 /// The proxy is defined next to the impl block, so the module must not define another
-/// `CalculatorProxy` (rustc reports "the name `CalculatorProxy` is defined multiple times",
-/// pointing at both). Methods named like the `Service` trait's (`route`, `class_name`,
-/// `module_path`) are fine: the trait is implemented separately and inherent methods win.
+/// `CalculatorProxy`: rustc reports "the name `CalculatorProxy` is defined multiple times" at
+/// the user's item and at `impl Calculator` (followed by two errors about the proxy's field in
+/// the user's struct). Methods named like the items of `Service` (`route`, `class_name`,
+/// `module_path`), `FromProxy` or std traits are fine: those traits are implemented separately,
+/// and inherent methods win.
 ///
 /// The generated code names everything by absolute paths (`::aiomas::...`), so the crate must
-/// be a dependency called `aiomas`. One `#[aiomas::service]` impl block per type; generic
-/// types are not supported (a type alias for one instantiation is).
+/// be a dependency called `aiomas` (inside `aiomas` itself: `extern crate self as aiomas;`).
+/// One `#[aiomas::service]` impl block per type; generic types are not supported (a type alias
+/// for one instantiation is).
 #[proc_macro_attribute]
 pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
     render::service(parse::service(Kind::Service, attr.into(), item.into())).into()
@@ -93,9 +102,7 @@ pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// For now this generates exactly what [`macro@service`] generates (see there for the rules and
 /// the generated items); the agent layer adds to it.
 ///
-/// ```ignore
-/// use aiomas::expose;
-///
+/// ```text
 /// #[aiomas::agent]
 /// impl Pinger {
 ///     #[expose]
@@ -113,8 +120,9 @@ pub fn agent(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// RPC: `#[expose]`, `#[expose(name = "wire_name")]`, `#[expose(child)]`,
 /// `#[expose(child, name = "wire_name")]`. See [`macro@service`].
 ///
-/// The service macro consumes these attributes. This macro itself only runs where no service
-/// macro did, so it always reports an error: `#[expose]` has no effect anywhere else.
+/// The service macro consumes these attributes (they need no import there). This macro itself
+/// only runs where no service macro did, so it always reports an error: `#[expose]` has no
+/// effect anywhere else.
 #[proc_macro_attribute]
 pub fn expose(_attr: TokenStream, item: TokenStream) -> TokenStream {
     let error = syn::Error::new(proc_macro2::Span::call_site(), parse::expose_elsewhere())
@@ -126,7 +134,7 @@ pub fn expose(_attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Declares the interface of a remote service that has no Rust implementation (for example a
 /// Python agent), and generates its typed proxy.
 ///
-/// ```ignore
+/// ```text
 /// #[aiomas::proxy]
 /// pub trait Calculator {
 ///     async fn add(&self, a: i64, b: i64) -> i64;

@@ -16,11 +16,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The attribute as the user writes it, in backticks, for error messages.
+    /// The attribute as the user writes it, for error messages.
     pub fn attr(self) -> &'static str {
         match self {
-            Kind::Service => "`#[aiomas::service]`",
-            Kind::Agent => "`#[aiomas::agent]`",
+            Kind::Service => "#[aiomas::service]",
+            Kind::Agent => "#[aiomas::agent]",
         }
     }
 }
@@ -86,6 +86,7 @@ pub enum ParamKind {
 }
 
 /// How a method's result reaches the caller, decided syntactically.
+#[allow(clippy::large_enum_variant)] // one per method, built once: boxing would only add noise
 pub enum Returns {
     /// No return type or `()`.
     Unit,

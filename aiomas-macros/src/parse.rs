@@ -100,9 +100,8 @@ pub fn service(kind: Kind, attr: TokenStream, item: TokenStream) -> Parsed<Servi
             errors.at(
                 item_head(&other),
                 format!(
-                    "{attr} goes on an inherent impl block: `{bare} impl MyType {{ ... }}`{hint}",
+                    "`{attr}` goes on an inherent impl block: `{attr} impl MyType {{ ... }}`{hint}",
                     attr = kind.attr(),
-                    bare = kind.attr().trim_matches('`'),
                 ),
             );
             return Parsed {
@@ -131,7 +130,6 @@ pub fn service(kind: Kind, attr: TokenStream, item: TokenStream) -> Parsed<Servi
 /// Strips our helper attributes from `imp` and validates it.
 fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl, Option<Service>) {
     let attr = kind.attr();
-    let bare = attr.trim_matches('`');
     // Take the helper attributes off first, so that even an unusable impl is re-emitted
     // without them (they would otherwise add "cannot find attribute" errors).
     let helpers: Vec<Option<Helpers>> = imp
@@ -148,7 +146,7 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
         errors.at(
             quote!(#path #for_token),
             format!(
-                "{attr} goes on an inherent impl (`{bare} impl MyType {{ ... }}`), not on a \
+                "`{attr}` goes on an inherent impl (`{attr} impl MyType {{ ... }}`), not on a \
                  trait impl: it implements `aiomas::rpc::Service` for the type itself"
             ),
         );
@@ -168,7 +166,7 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
         other => {
             errors.at(
                 other,
-                format!("{attr} needs a named type: `{bare} impl MyType {{ ... }}`"),
+                format!("`{attr}` needs a named type: `{attr} impl MyType {{ ... }}`"),
             );
             None
         }
@@ -224,10 +222,10 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
                     });
                 }
             }
-        } else if let Some(mut method) = method(site, &f.sig, helpers.params, errors) {
+        } else if let Some(mut method) =
+            method(site, &f.sig, helpers.params, wire_name, docs, errors)
+        {
             replace_self_in_method(&mut method, &self_ty);
-            method.wire_name = wire_name;
-            method.docs = docs;
             if names.claim(&method.wire_name, &f.sig.ident, errors) {
                 methods.push(method);
             }
@@ -240,11 +238,13 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
 
     let class = name.unraw().to_string();
     let proxy = Interface {
-        vis: syn::parse_quote!(pub),
+        vis: syn::parse_quote_spanned!(name.span()=> pub),
         proxy_name: format_ident!("{}Proxy", class, span = name.span()),
-        docs: vec![syn::parse_quote!(
-            #[doc = ::core::concat!("Typed proxy for a remote `", #class, "`: one async method per exposed method.")]
-        )],
+        docs: vec![{
+            let line =
+                format!("Typed proxy for a remote `{class}`: one async method per exposed method.");
+            syn::parse_quote!(#[doc = #line])
+        }],
         methods,
         children,
     };
@@ -260,9 +260,8 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
 
 fn generic_service(attr: &str) -> String {
     format!(
-        "{attr} does not support generic types: write the impl for one concrete type (a type \
-         alias works: `type IntStore = Store<i64>;` and `{bare} impl IntStore {{ ... }}`)",
-        bare = attr.trim_matches('`'),
+        "`{attr}` does not support generic types: write the impl for one concrete type (a \
+         type alias works: `type IntStore = Store<i64>;` and `{attr} impl IntStore {{ ... }}`)"
     )
 }
 
@@ -428,7 +427,7 @@ impl WireNames {
 
 pub fn proxy(attr: TokenStream, item: TokenStream) -> Parsed<Interface> {
     let mut errors = Errors::default();
-    no_arguments("`#[aiomas::proxy]`", attr, &mut errors);
+    no_arguments("#[aiomas::proxy]", attr, &mut errors);
     let consumed = TokenStream::new();
     let tr = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Trait(tr)) => tr,
@@ -543,9 +542,14 @@ fn proxy_trait(mut tr: ItemTrait, errors: &mut Errors) -> Option<Interface> {
                 "remote methods are declared `async fn` (a non-async method declares a child \
                  service: `fn name(&self) -> OtherProxy;`)",
             );
-        } else if let Some(mut method) = method(Site::ProxyTrait, &f.sig, helpers.params, errors) {
-            method.wire_name = wire_name;
-            method.docs = docs;
+        } else if let Some(method) = method(
+            Site::ProxyTrait,
+            &f.sig,
+            helpers.params,
+            wire_name,
+            docs,
+            errors,
+        ) {
             if names.claim(&method.wire_name, &f.sig.ident, errors) {
                 methods.push(method);
             }
@@ -554,10 +558,18 @@ fn proxy_trait(mut tr: ItemTrait, errors: &mut Errors) -> Option<Interface> {
     if fatal {
         return None;
     }
+    let mut docs = docs(&tr.attrs);
+    if docs.is_empty() {
+        let line = format!(
+            "Typed proxy for the remote interface `{}`.",
+            tr.ident.unraw()
+        );
+        docs.push(syn::parse_quote!(#[doc = #line]));
+    }
     Some(Interface {
         vis: tr.vis,
         proxy_name: format_ident!("{}Proxy", tr.ident.unraw(), span = tr.ident.span()),
-        docs: docs(&tr.attrs),
+        docs,
         methods,
         children,
     })
@@ -566,11 +578,13 @@ fn proxy_trait(mut tr: ItemTrait, errors: &mut Errors) -> Option<Interface> {
 // ---------------------------------------------------------------------------------------------
 // Signatures, shared by services and proxy traits
 
-/// Validates an exposed method. `wire_name` and `docs` are filled in by the caller.
+/// Validates an exposed method (or a declared remote one); `None` after an error.
 fn method(
     site: Site,
     sig: &Signature,
     param_attrs: Vec<Vec<Attribute>>,
+    wire_name: LitStr,
+    docs: Vec<Attribute>,
     errors: &mut Errors,
 ) -> Option<Method> {
     let before = errors.count();
@@ -635,11 +649,11 @@ fn method(
     }
     Some(Method {
         rust_name: sig.ident.clone(),
-        wire_name: LitStr::new("", Span::call_site()),
+        wire_name,
         is_async: sig.asyncness.is_some(),
         params,
         ret: ret?,
-        docs: Vec::new(),
+        docs,
     })
 }
 
@@ -861,10 +875,10 @@ fn owned(site: Site, ty: &Type, position: Position, errors: &mut Errors) -> bool
     finder.visit_type(ty);
     if let Some(impl_trait) = finder.0 {
         let message = match position {
-            Position::Param => format!(
-                "`impl Trait` parameters make a method generic, and a remote caller cannot \
-                 choose a type: use a concrete type (`aiomas::Value` takes any value)"
-            ),
+            Position::Param => "`impl Trait` parameters make a method generic, and a remote \
+                                caller cannot choose a type: use a concrete type \
+                                (`aiomas::Value` takes any value)"
+                .to_owned(),
             Position::Result => format!(
                 "{what} cannot return `impl Trait`: return a concrete type, and write `async fn` \
                  for asynchronous methods"
@@ -981,7 +995,7 @@ fn child_accessor(site: Site, sig: &Signature, errors: &mut Errors) -> Option<Ty
 
 fn no_arguments(attr: &str, args: TokenStream, errors: &mut Errors) {
     if !args.is_empty() {
-        errors.at(args, format!("{attr} takes no arguments: write {attr}"));
+        errors.at(args, format!("`{attr}` takes no arguments: write `{attr}`"));
     }
 }
 

@@ -96,6 +96,9 @@ where
     server.close().await;
 }
 
+/// Keyword arguments of a call.
+type Keywords = Vec<(String, Value)>;
+
 fn remote_message(err: Error) -> String {
     match err {
         Error::Remote(remote) => format!("{}: {}", remote.kind().unwrap_or("?"), remote.message()),
@@ -172,7 +175,7 @@ async fn lookup_errors_use_pythons_wording() {
 async fn wrong_arguments_are_type_errors_naming_the_function() {
     with_server(Codec::Json, |client| async move {
         let calc = client.remote().child("calc");
-        let cases: Vec<(Vec<Value>, Vec<(String, Value)>, &str)> = vec![
+        let cases: Vec<(Vec<Value>, Keywords, &str)> = vec![
             (
                 vec![],
                 vec![],

@@ -1,6 +1,6 @@
 //! Compile-time assertions spanned at the user's types, so that "the trait bound `Foo:
 //! Deserialize` is not satisfied" points at `Foo` in the signature rather than into generated
-//! code.
+//! code. The router places them in `route`'s body (see there for why).
 
 use proc_macro2::TokenStream;
 use quote::quote_spanned;

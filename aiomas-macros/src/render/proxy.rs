@@ -23,13 +23,16 @@ pub fn render(interface: &Interface) -> TokenStream {
     let inner = inner();
     let definition = quote_spanned! {proxy_name.span()=>
         #vis struct #proxy_name {
-            proxy: ::aiomas::rpc::Proxy,
+            inner: ::aiomas::rpc::Proxy,
         }
     };
+    // A service's proxy is generated whether or not the crate calls it: not using it is fine.
     quote! {
         #(#docs)*
+        #[allow(dead_code)]
         #definition
 
+        #[allow(dead_code)]
         impl #proxy_name {
             #(#methods)*
             #(#children)*
@@ -37,11 +40,11 @@ pub fn render(interface: &Interface) -> TokenStream {
 
         impl ::aiomas::rpc::FromProxy for #proxy_name {
             fn from_proxy(proxy: ::aiomas::rpc::Proxy) -> Self {
-                Self { proxy }
+                Self { inner: proxy }
             }
 
             fn proxy(&self) -> &::aiomas::rpc::Proxy {
-                &self.proxy
+                &self.inner
             }
         }
 
@@ -169,10 +172,14 @@ fn child(child: &Child) -> TokenStream {
     let docs = docs_or(&child.docs, || {
         format!("A proxy for the remote child service `{}`.", wire.value())
     });
+    // Spanned at the declared type: "`i64: FromProxy` is not satisfied" points at it.
+    let body = quote_spanned! {proxy_ty.span()=>
+        <#proxy_ty as ::aiomas::rpc::FromProxy>::from_proxy(#inner.child(#wire))
+    };
     quote! {
         #docs
         pub fn #rust_name(&self) -> #proxy_ty {
-            <#proxy_ty as ::aiomas::rpc::FromProxy>::from_proxy(#inner.child(#wire))
+            #body
         }
     }
 }

@@ -21,10 +21,22 @@ pub fn render(service: &Service) -> TokenStream {
         quote!(#(#hidden)|* => ::aiomas::rpc::Route::NotExposed,)
     });
     let checks = checks::render(service);
+    // `Service` requires `Sync`. Saying so in a where clause makes the impl's body assume it: a
+    // service that is not `Sync` (a `Cell` field, say) gets one error, at its type, rather than
+    // one more for every exposed method whose handler captures `&self`.
+    let sync = quote_spanned!(self_ty.span()=> #self_ty: ::core::marker::Sync);
     quote! {
-        impl ::aiomas::rpc::Service for #self_ty {
+        impl ::aiomas::rpc::Service for #self_ty
+        where
+            #sync,
+        {
             fn route<'a>(&'a self, #name: &::core::primitive::str) -> ::aiomas::rpc::Route<'a> {
-                #checks
+                // In this body (in a closure that never runs): rustc reports an unmet bound once
+                // per body and span, so the decode and encode calls below, spanned at the same
+                // user types, do not repeat these errors.
+                let _ = || {
+                    #checks
+                };
                 match #name {
                     #(#methods)*
                     #(#children)*
@@ -83,17 +95,21 @@ fn reply(ret: &Returns, call: TokenStream) -> TokenStream {
             ::aiomas::rpc::__private::encode(&())
         },
         Returns::Value(ty) => quote_spanned! {ty.span()=>
-            ::aiomas::rpc::__private::encode(&#call)
+            ::aiomas::rpc::__private::encode::<#ty>(&#call)
         },
-        // Not `ok_or_exception(call)`: its two bounds would be reported at one span, and twice.
+        // Not `ok_or_exception(call)`: its two bounds would share one span, and each would be
+        // reported again next to the one from `checks`.
         Returns::Result { ok, err } => {
             let err_span = err.as_ref().map_or(ok.span(), |err| err.span());
             // Hygienic locals, located at the types so that errors about them point there.
             let value = Ident::new("value", Span::mixed_site().located_at(ok.span()));
             let error = Ident::new("error", Span::mixed_site().located_at(err_span));
-            let encode = quote_spanned!(ok.span()=> ::aiomas::rpc::__private::encode(&#value));
+            let encode = quote_spanned! {ok.span()=>
+                ::aiomas::rpc::__private::encode::<#ok>(&#value)
+            };
+            let err = err.as_ref().map_or(quote!(_), |err| quote!(#err));
             let raise = quote_spanned! {err_span=>
-                ::core::result::Result::Err(::aiomas::rpc::Exception::from_error(&#error))
+                ::core::result::Result::Err(::aiomas::rpc::Exception::from_error::<#err>(&#error))
             };
             quote! {
                 match #call {

@@ -1,8 +1,10 @@
 //! One RPC connection: the proxy to the peer's root service, and the task that serves ours.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
 use tokio::task::JoinHandle;
 use tracing::debug;
@@ -145,7 +147,15 @@ pub(crate) async fn serve(channel: Channel, root: Option<Arc<Root>>, reset: Arc<
     let err = loop {
         match channel.recv().await {
             Ok(request) => {
-                tokio::spawn(handle(root.clone(), request));
+                // Run the call inline until it first waits: replies of calls that complete at
+                // once then leave together in one write. Calls that wait go on in their own
+                // task, so they still run concurrently.
+                let mut call = Box::pin(handle(root.clone(), request));
+                let finished =
+                    std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
+                if !finished {
+                    tokio::spawn(call);
+                }
             }
             Err(err) => break err,
         }

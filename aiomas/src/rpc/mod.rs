@@ -4,6 +4,45 @@
 //! `#[aiomas::service]` (its `#[expose]`d methods become callable), or a [`ServiceMap`] built at
 //! run time. [`start_server`] serves a root service on every connection; [`open_connection`]
 //! returns an [`RpcClient`] whose [`remote`](RpcClient::remote) proxy calls the peer.
+//!
+//! ```
+//! use aiomas::channel::{Addr, ChannelOptions};
+//! use aiomas::rpc;
+//!
+//! struct Calculator;
+//!
+//! #[aiomas::service]
+//! impl Calculator {
+//!     /// Python callers may write `add(3, b=4)` or leave `b` out.
+//!     #[expose]
+//!     fn add(&self, a: i64, #[default(0)] b: i64) -> i64 {
+//!         a + b
+//!     }
+//!
+//!     /// Errors become exception replies: the caller reads `ValueError: ...`.
+//!     #[expose(name = "div")]
+//!     async fn divide(&self, a: f64, b: f64) -> Result<f64, rpc::Exception> {
+//!         if b == 0.0 {
+//!             return Err(rpc::Exception::new("ValueError", "division by zero"));
+//!         }
+//!         Ok(a / b)
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> aiomas::Result<()> {
+//! let server = rpc::start_server(Addr::tcp("127.0.0.1", 0), Calculator, ChannelOptions::default()).await?;
+//! let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+//! let calc: CalculatorProxy = client.remote_as();
+//! assert_eq!(calc.add(3, 4).await?, 7);
+//! assert_eq!(calc.divide(1.0, 4.0).await?, 0.25); // the proxy keeps the Rust name
+//! let err = calc.divide(1.0, 0.0).await.unwrap_err();
+//! assert!(err.to_string().ends_with("ValueError: division by zero"));
+//! client.close().await;
+//! server.close().await;
+//! # Ok(())
+//! # }
+//! ```
 
 mod args;
 mod client;

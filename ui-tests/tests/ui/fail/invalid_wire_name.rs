@@ -1,0 +1,11 @@
+pub struct Calculator;
+
+#[aiomas::service]
+impl Calculator {
+    #[expose(name = "math/add")]
+    fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[aiomas::proxy]
+pub struct Calculator;
+
+fn main() {
+    let _ = Calculator;
+}
