@@ -44,7 +44,6 @@ Output as for ``client``.
 """
 import argparse
 import asyncio
-import os
 import socket
 import sys
 import warnings
@@ -55,11 +54,12 @@ import aiomas
 import arrow
 from aiomas.exceptions import RemoteException
 
-from channel_peer import Checks, same, wait_for_shutdown
-from rpc_peer import echo_values, last_line
+from peer_common import (REQUEST_TIMEOUT, Checks, add_codec_option, call,
+                         expect_error, expect_result, is_exactly, last_line,
+                         remove_socket_file, run_role, run_scenario,
+                         serve_until_shutdown)
+from rpc_peer import echo_values
 
-REQUEST_TIMEOUT = 10  # seconds; a missing reply is a failed check, not a hang
-SCENARIO_TIMEOUT = 60  # seconds for a whole scenario
 START_DATE = '2016-01-01T00:00:00+00:00'  # the container CLI's start date
 
 # ssl.PROTOCOL_TLSv1_2, used by aiomas' TLS helpers, is deprecated since 3.10.
@@ -141,45 +141,7 @@ async def create_container(addr, codec, tls=None):
 async def shutdown(container, addr):
     """Shut *container* down and remove its socket file."""
     await container.shutdown(as_coro=True)
-    if isinstance(addr, str) and os.path.exists(addr):
-        os.unlink(addr)
-
-
-async def call(coro, timeout=REQUEST_TIMEOUT):
-    """Await a remote call, failing after *timeout*."""
-    return await asyncio.wait_for(coro, timeout)
-
-
-async def expect_result(checks, label, coro, expected, exact_type=False):
-    """The call *coro* returns *expected* (of exactly its type with
-    *exact_type*, e.g. an int and not a float)."""
-    try:
-        got = await call(coro)
-    except RemoteException as exc:
-        checks.expect(label, False, 'raised: ' + repr(last_line(exc)))
-        return None
-    ok = same(expected, got) if not exact_type else (
-        type(got) is type(expected) and got == expected)
-    checks.expect(label, ok, 'expected {!r:.200} ({}), got {!r:.300} ({})'.format(
-        expected, type(expected).__name__, got, type(got).__name__))
-    return got
-
-
-async def expect_error(checks, label, coro, test, wanted):
-    """The call *coro* raises a RemoteException whose last traceback line
-    passes ``test(line)``; *wanted* describes it for the failure message."""
-    try:
-        got = await call(coro)
-    except RemoteException as exc:
-        line = last_line(exc)
-        checks.expect(label, test(line),
-                      'expected {}, got {!r}'.format(wanted, line))
-    else:
-        checks.expect(label, False, 'no error, got {!r:.200}'.format(got))
-
-
-def is_exactly(expected):
-    return lambda line: line == expected
+    remove_socket_file(addr)
 
 
 def is_date(expected):
@@ -418,23 +380,9 @@ async def run_client(args):
     codec = aiomas_compat.codec_by_name(args.codec)
     addr = bind_addr(args.listen)
     container, agent = await create_container(addr, codec, args.tls)
-    try:
-        await asyncio.wait_for(client_scenario(args, container, agent, checks),
-                               SCENARIO_TIMEOUT)
-    except (asyncio.TimeoutError, ConnectionError, RemoteException) as exc:
-        checks.expect('scenario', False, 'aborted: {!r}'.format(exc))
-    finally:
-        await shutdown(container, addr)
-    return report(checks)
-
-
-def report(checks):
-    if checks.failed:
-        print('FAILED {} of {} checks'.format(
-            checks.failed, checks.failed + checks.passed))
-        return 1
-    print('OK {} checks'.format(checks.passed))
-    return 0
+    return await run_scenario(
+        checks, client_scenario(args, container, agent, checks),
+        lambda: shutdown(container, addr), (ConnectionError, RemoteException))
 
 
 # --- server: Rust agents call our PyAgent ------------------------------------------
@@ -444,12 +392,8 @@ async def run_server(args):
     codec = aiomas_compat.codec_by_name(args.codec)
     addr = bind_addr(args.addr)
     container, agent = await create_container(addr, codec, args.tls)
-    print('READY', agent.addr, flush=True)
-    try:
-        await wait_for_shutdown()
-    finally:
-        await shutdown(container, addr)
-    return 0
+    return await serve_until_shutdown(agent.addr,
+                                      lambda: shutdown(container, addr))
 
 
 # --- master: drive the Rust container CLI ---------------------------------------
@@ -557,18 +501,16 @@ async def run_master(args):
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE)
     addr = bind_addr(args.listen)
     container, agent = await create_container(addr, codec)
-    try:
-        await asyncio.wait_for(
-            master_scenario(args, proc, container, agent, checks),
-            SCENARIO_TIMEOUT)
-    except (asyncio.TimeoutError, ConnectionError, RemoteException) as exc:
-        checks.expect('scenario', False, 'aborted: {!r}'.format(exc))
-    finally:
+
+    async def cleanup():
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
         await shutdown(container, addr)
-    return report(checks)
+
+    return await run_scenario(
+        checks, master_scenario(args, proc, container, agent, checks),
+        cleanup, (ConnectionError, RemoteException))
 
 
 # --- command line ----------------------------------------------------------
@@ -598,8 +540,7 @@ def parse_args(argv):
                         help='ADDR of the Python container')
 
     for p in (client, server, master):
-        p.add_argument('--codec', default='json',
-                       choices=sorted(aiomas_compat.CODECS))
+        add_codec_option(p)
     for p in (client, server):
         p.add_argument('--tls', nargs=3, metavar=('CA', 'CERT', 'KEY'),
                        help='mutual TLS with SSLCerts(CA, CERT, KEY)')
@@ -608,10 +549,9 @@ def parse_args(argv):
 
 def main(argv=None):
     """Run the chosen role; return the exit code."""
-    args = parse_args(argv)
-    run = {'client': run_client, 'server': run_server,
-           'master': run_master}[args.role]
-    return asyncio.run(run(args))
+    roles = {'client': run_client, 'server': run_server,
+             'master': run_master}
+    return run_role(roles, parse_args(argv))
 
 
 if __name__ == '__main__':

@@ -26,18 +26,16 @@ these commands, answering ``["echo", x]`` requests itself, and prints
 """
 import argparse
 import asyncio
-import os
 import random
-import signal
 import sys
-import threading
 
 import aiomas_compat  # first: patches aiomas 2.0.1 for Python 3.11
 
 import aiomas
 from aiomas.exceptions import RemoteException
 
-REQUEST_TIMEOUT = 10  # seconds; a missing reply is a failed check, not a hang
+from peer_common import (REQUEST_TIMEOUT, Checks, add_codec_option,
+                         run_channel_server, same, serve_requests)
 
 
 # --- serving: used by the server and by the client (for call_back) ---------
@@ -110,72 +108,11 @@ async def handle_request(channel, request):
         pass  # the peer went away while we were busy
 
 
-async def serve_channel(channel):
-    """Answer the requests arriving on *channel* until it closes."""
-    tasks = set()  # the loop keeps only weak references to tasks
-    try:
-        while True:
-            request = await channel.recv()
-            task = asyncio.ensure_future(handle_request(channel, request))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-    except ConnectionError:
-        pass
-    except Exception as exc:  # bad message type, undecodable frame, ...
-        print('connection dropped: {!r}'.format(exc), file=sys.stderr)
-
-
 # --- server ----------------------------------------------------------------
-
-async def wait_for_shutdown():
-    """Return when stdin reaches EOF (also: /dev/null, closed) or on SIGTERM
-    or SIGINT."""
-    loop = asyncio.get_running_loop()
-    done = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, done.set)
-
-    def drain_stdin():
-        """Read stdin to EOF, then request shutdown.  A thread, because
-        asyncio cannot watch every kind of stdin (e.g. /dev/null); raw reads,
-        because a daemon thread must hold no lock of sys.stdin at exit."""
-        try:
-            while os.read(0, 65536):
-                pass
-        except OSError:  # stdin closed: as good as EOF
-            pass
-        loop.call_soon_threadsafe(done.set)
-
-    threading.Thread(target=drain_stdin, daemon=True).start()
-    await done.wait()
-
 
 async def run_server(addr, codec):
     """Serve the commands on *addr* until shutdown is requested."""
-    channels = set()
-
-    async def serve_client(channel):
-        channels.add(channel)
-        try:
-            await serve_channel(channel)
-        finally:
-            channels.discard(channel)
-
-    server = await aiomas.channel.start_server(addr, serve_client,
-                                               codec=codec)
-    print('READY', aiomas_compat.format_sockname(server.sockets[0]),
-          flush=True)
-    try:
-        await wait_for_shutdown()
-    finally:
-        server.close()
-        # Close connections before asyncio.run() cancels aiomas' writer
-        # tasks, which assert that their connection is gone.
-        await asyncio.gather(*(channel.close() for channel in channels))
-        await server.wait_closed()
-        if isinstance(addr, str) and os.path.exists(addr):
-            os.unlink(addr)
-    return 0
+    return await run_channel_server(addr, handle_request, codec=codec)
 
 
 # --- client ----------------------------------------------------------------
@@ -204,39 +141,6 @@ def echo_values(codec_name):
     if codec_name != 'json':
         values.append(('bytes', b'\x00\xff' * 100))
     return values
-
-
-def same(expected, got):
-    """Compare recursively, types included; tuples count as lists (msgpack
-    decodes arrays as tuples)."""
-    def kind(x):
-        return list if isinstance(x, tuple) else type(x)
-
-    if kind(expected) is not kind(got):
-        return False
-    if isinstance(expected, (list, tuple)):
-        return len(expected) == len(got) and all(
-            same(e, g) for e, g in zip(expected, got))
-    if isinstance(expected, dict):
-        return expected.keys() == got.keys() and all(
-            same(v, got[k]) for k, v in expected.items())
-    return expected == got
-
-
-class Checks:
-    """Counts passed checks and prints failed ones."""
-
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def expect(self, label, ok, detail=''):
-        """Record one check; *detail* explains a failure."""
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print('FAIL {}: {}'.format(label, detail))
 
 
 async def request(channel, content, timeout=REQUEST_TIMEOUT):
@@ -313,7 +217,7 @@ async def run_client(addr, codec, codec_name):
     """Run the scenario against the server at *addr*; return the exit code."""
     checks = Checks()
     channel = await aiomas.channel.open_connection(addr, codec=codec)
-    serving = asyncio.ensure_future(serve_channel(channel))
+    serving = asyncio.ensure_future(serve_requests(channel, handle_request))
     try:
         await check_echo(channel, checks, codec_name)
         await check_fail(channel, checks)
@@ -325,12 +229,7 @@ async def run_client(addr, codec, codec_name):
         checks.expect('scenario', False, 'aborted: {!r}'.format(exc))
     await channel.close()
     await serving
-    if checks.failed:
-        print('FAILED {} of {} checks'.format(
-            checks.failed, checks.failed + checks.passed))
-        return 1
-    print('OK {} checks'.format(checks.passed))
-    return 0
+    return checks.report()
 
 
 # --- command line ----------------------------------------------------------
@@ -342,8 +241,7 @@ def parse_args(argv):
     parser.add_argument('role', choices=['server', 'client'])
     parser.add_argument('addr', type=aiomas_compat.parse_addr,
                         help='HOST:PORT, [V6HOST]:PORT or a Unix socket path')
-    parser.add_argument('--codec', default='json',
-                        choices=sorted(aiomas_compat.CODECS))
+    add_codec_option(parser)
     return parser.parse_args(argv)
 
 

@@ -38,18 +38,16 @@ It prints ``OK <n> checks`` last (exit 0) or ``FAIL ...`` lines (exit 1).
 """
 import argparse
 import asyncio
-import os
 import random
 import sys
 
 import aiomas_compat  # first: patches aiomas 2.0.1 for Python 3.11
 
 import aiomas
-from aiomas.exceptions import RemoteException
 
-from channel_peer import Checks, same, wait_for_shutdown
-
-REQUEST_TIMEOUT = 10  # seconds; a missing reply is a failed check, not a hang
+from peer_common import (REQUEST_TIMEOUT, Checks, add_codec_option, call,
+                         close_server, expect_error, expect_result,
+                         is_exactly, serve_until_shutdown)
 
 
 # --- server: a class-based root service --------------------------------------
@@ -222,20 +220,9 @@ async def run_server(addr, codec, service_kind):
     service = SERVICES[service_kind]()
     server = await aiomas.rpc.start_server(addr, service, clients.append,
                                            codec=codec)
-    print('READY', aiomas_compat.format_sockname(server.sockets[0]),
-          flush=True)
-    try:
-        await wait_for_shutdown()
-    finally:
-        server.close()
-        # Close connections before asyncio.run() cancels aiomas' writer
-        # tasks, which assert that their connection is gone.
-        await asyncio.gather(*(c.close() for c in clients),
-                             return_exceptions=True)
-        await server.wait_closed()
-        if isinstance(addr, str) and os.path.exists(addr):
-            os.unlink(addr)
-    return 0
+    return await serve_until_shutdown(
+        aiomas_compat.format_sockname(server.sockets[0]),
+        lambda: close_server(server, clients, addr, return_exceptions=True))
 
 
 # --- client --------------------------------------------------------------------
@@ -304,41 +291,6 @@ def echo_values(codec_name):
     return values
 
 
-def last_line(exc):
-    """The last line of a remote traceback: 'Kind: message'."""
-    lines = exc.remote_traceback.strip().splitlines()
-    return lines[-1] if lines else ''
-
-
-async def call(coro, timeout=REQUEST_TIMEOUT):
-    """Await a remote call, failing after *timeout*."""
-    return await asyncio.wait_for(coro, timeout)
-
-
-async def expect_result(checks, label, coro, expected):
-    """The call *coro* returns *expected*."""
-    try:
-        got = await call(coro)
-    except RemoteException as exc:
-        checks.expect(label, False, 'raised: ' + repr(last_line(exc)))
-    else:
-        checks.expect(label, same(expected, got),
-                      'expected {!r:.200}, got {!r:.300}'.format(expected, got))
-
-
-async def expect_error(checks, label, coro, test, wanted):
-    """The call *coro* raises a RemoteException whose last traceback line
-    passes ``test(line)``; *wanted* describes it for the failure message."""
-    try:
-        got = await call(coro)
-    except RemoteException as exc:
-        line = last_line(exc)
-        checks.expect(label, test(line),
-                      'expected {}, got {!r}'.format(wanted, line))
-    else:
-        checks.expect(label, False, 'no error, got {!r:.200}'.format(got))
-
-
 async def check_calls(remote, checks):
     """Positional and keyword arguments, defaults, nested paths."""
     await expect_result(checks, 'add(3, 4)', remote.add(3, 4), 7)
@@ -373,10 +325,6 @@ async def check_echo(remote, checks, codec_name):
     """Values of all kinds come back unchanged."""
     for label, value in echo_values(codec_name):
         await expect_result(checks, 'echo ' + label, remote.echo(value), value)
-
-
-def is_exactly(expected):
-    return lambda line: line == expected
 
 
 async def check_errors(remote, checks, fail_kind):
@@ -531,12 +479,7 @@ async def run_client(addr, codec, codec_name, fail_kind):
     except (asyncio.TimeoutError, ConnectionError) as exc:
         checks.expect('scenario', False, 'aborted: {!r}'.format(exc))
     await rpc_con.close()
-    if checks.failed:
-        print('FAILED {} of {} checks'.format(
-            checks.failed, checks.failed + checks.passed))
-        return 1
-    print('OK {} checks'.format(checks.passed))
-    return 0
+    return checks.report()
 
 
 # --- command line ----------------------------------------------------------
@@ -547,8 +490,7 @@ def parse_args(argv):
     parser.add_argument('role', choices=['server', 'client'])
     parser.add_argument('addr', type=aiomas_compat.parse_addr,
                         help='HOST:PORT, [V6HOST]:PORT or a Unix socket path')
-    parser.add_argument('--codec', default='json',
-                        choices=sorted(aiomas_compat.CODECS))
+    add_codec_option(parser)
     parser.add_argument('--service', default='class', choices=sorted(SERVICES),
                         help='server: the kind of root service')
     parser.add_argument('--fail-kind', default='ValueError',

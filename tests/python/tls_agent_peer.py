@@ -54,11 +54,11 @@ import aiomas_compat  # first: patches aiomas 2.0.1 for Python 3.11
 import aiomas
 from aiomas.exceptions import RemoteException
 
-from agent_peer import (PyAgent, bind_addr, call, check_connect, check_methods,
-                        check_references, expect_result, report, shutdown)
-from channel_peer import Checks, wait_for_shutdown
+from agent_peer import (PyAgent, bind_addr, check_connect, check_methods,
+                        check_references, shutdown)
+from peer_common import (Checks, add_codec_option, call, expect_result,
+                         run_role, run_scenario, serve_until_shutdown)
 
-SCENARIO_TIMEOUT = 60  # seconds for a whole scenario
 CONNECT_TIMEOUT = 10  # seconds; a hanging handshake is a failure, not a hang
 
 # ssl.PROTOCOL_TLSv1_2, used by aiomas' TLS helpers, is deprecated since 3.10.
@@ -215,15 +215,10 @@ async def run_client(args):
     """Run the scenario against the Echo agent at ``args.url``."""
     checks = Checks()
     container, agent, addr = await create_container(args)
-    try:
-        await asyncio.wait_for(client_scenario(args, container, agent, checks),
-                               SCENARIO_TIMEOUT)
-    except (asyncio.TimeoutError, OSError, RemoteException) as exc:
-        # OSError: ConnectionError and ssl.SSLError
-        checks.expect('scenario', False, 'aborted: {!r}'.format(exc))
-    finally:
-        await shutdown(container, addr)
-    return report(checks)
+    # OSError: ConnectionError and ssl.SSLError
+    return await run_scenario(
+        checks, client_scenario(args, container, agent, checks),
+        lambda: shutdown(container, addr), (OSError, RemoteException))
 
 
 # --- refused: the Rust container and we do not trust each other ----------------
@@ -261,7 +256,7 @@ async def run_refused(args):
             print('request failed: {!r}'.format(exc))
     finally:
         await shutdown(container, addr)
-    return report(checks)
+    return checks.report()
 
 
 # --- server: Rust agents call our TlsAgent -------------------------------------
@@ -269,12 +264,8 @@ async def run_refused(args):
 async def run_server(args):
     """Serve a TlsAgent until shutdown is requested."""
     container, agent, addr = await create_container(args)
-    print('READY', agent.addr, flush=True)
-    try:
-        await wait_for_shutdown()
-    finally:
-        await shutdown(container, addr)
-    return 0
+    return await serve_until_shutdown(agent.addr,
+                                      lambda: shutdown(container, addr))
 
 
 # --- command line ----------------------------------------------------------
@@ -305,8 +296,7 @@ def parse_args(argv):
                               '(alert)')
 
     for p in (server, client, refused):
-        p.add_argument('--codec', default='json',
-                       choices=sorted(aiomas_compat.CODECS))
+        add_codec_option(p)
         p.add_argument('--ca', required=True, help='SSLCerts.cafile')
         p.add_argument('--cert', required=True, help='SSLCerts.certfile')
         p.add_argument('--key', required=True, help='SSLCerts.keyfile')
@@ -315,10 +305,9 @@ def parse_args(argv):
 
 def main(argv=None):
     """Run the chosen role; return the exit code."""
-    args = parse_args(argv)
-    run = {'client': run_client, 'server': run_server,
-           'refused': run_refused}[args.role]
-    return asyncio.run(run(args))
+    roles = {'client': run_client, 'server': run_server,
+             'refused': run_refused}
+    return run_role(roles, parse_args(argv))
 
 
 if __name__ == '__main__':

@@ -31,9 +31,8 @@ import warnings
 import aiomas_compat  # first: patches aiomas 2.0.1 for Python 3.11
 
 import aiomas
-from channel_peer import same, wait_for_shutdown
-
-REQUEST_TIMEOUT = 10  # seconds; a missing reply is a failure, not a hang
+from peer_common import (REQUEST_TIMEOUT, Checks, add_codec_option,
+                         run_channel_server, same)
 
 # ssl.PROTOCOL_TLSv1_2, used by aiomas' helpers, is deprecated since 3.10.
 warnings.filterwarnings('ignore', category=DeprecationWarning)
@@ -71,33 +70,7 @@ async def handle(channel, request):
 async def run_server(addr, codec, args):
     """Serve on *addr* with TLS until shutdown is requested."""
     ctx = aiomas.util.make_ssl_server_context(args.ca, args.cert, args.key)
-    channels = set()
-    tasks = set()
-
-    async def serve_client(channel):
-        channels.add(channel)
-        try:
-            while True:
-                request = await channel.recv()
-                task = asyncio.ensure_future(handle(channel, request))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-        except ConnectionError:
-            pass
-        finally:
-            channels.discard(channel)
-
-    server = await aiomas.channel.start_server(addr, serve_client,
-                                               codec=codec, ssl=ctx)
-    print('READY', aiomas_compat.format_sockname(server.sockets[0]),
-          flush=True)
-    try:
-        await wait_for_shutdown()
-    finally:
-        server.close()
-        await asyncio.gather(*(channel.close() for channel in channels))
-        await server.wait_closed()
-    return 0
+    return await run_channel_server(addr, handle, codec=codec, ssl=ctx)
 
 
 # --- clients ---------------------------------------------------------------
@@ -105,40 +78,27 @@ async def run_server(addr, codec, args):
 async def run_client(addr, codec, args):
     """Check a TLS server that answers "ohai" and echoes the rest."""
     ctx = aiomas.util.make_ssl_client_context(args.ca, args.cert, args.key)
-    failed = passed = 0
-
-    def expect(label, ok, detail):
-        nonlocal failed, passed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print('FAIL {}: {}'.format(label, detail))
-
+    checks = Checks()
     channel = await asyncio.wait_for(
         aiomas.channel.open_connection(addr, codec=codec, ssl=ctx),
         REQUEST_TIMEOUT)
     version, cipher = tls_info(channel)
     print('TLS', version, cipher)
-    expect('TLS 1.2', version == 'TLSv1.2', version)
-    expect('ECDHE AES-GCM', cipher.startswith('ECDHE-') and 'GCM' in cipher,
-           cipher)
+    checks.expect('TLS 1.2', version == 'TLSv1.2', version)
+    checks.expect('ECDHE AES-GCM',
+                  cipher.startswith('ECDHE-') and 'GCM' in cipher, cipher)
     reply = await asyncio.wait_for(channel.send('ohai'), REQUEST_TIMEOUT)
-    expect('ohai', reply == 'cya', repr(reply))
+    checks.expect('ohai', reply == 'cya', repr(reply))
     value = {'a': [1, 2.5, None, True], 'b': 'äöü ✓', 'c': 'x' * 100000}
     reply = await asyncio.wait_for(channel.send(value), REQUEST_TIMEOUT)
-    expect('echo', same(value, reply), repr(reply)[:200])
+    checks.expect('echo', same(value, reply), repr(reply)[:200])
     replies = await asyncio.wait_for(
         asyncio.gather(*(channel.send(i) for i in range(100))),
         REQUEST_TIMEOUT)
-    expect('100 concurrent', list(replies) == list(range(100)),
-           repr(replies)[:200])
+    checks.expect('100 concurrent', list(replies) == list(range(100)),
+                  repr(replies)[:200])
     await channel.close()
-    if failed:
-        print('FAILED {} of {} checks'.format(failed, failed + passed))
-        return 1
-    print('OK {} checks'.format(passed))
-    return 0
+    return checks.report()
 
 
 async def run_refused(addr, codec, args):
@@ -172,8 +132,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description='aiomas TLS interop peer')
     parser.add_argument('role', choices=['server', 'client', 'refused'])
     parser.add_argument('addr', type=aiomas_compat.parse_addr)
-    parser.add_argument('--codec', default='json',
-                        choices=sorted(aiomas_compat.CODECS))
+    add_codec_option(parser)
     parser.add_argument('--ca', required=True)
     parser.add_argument('--cert', default='')
     parser.add_argument('--key', default='')

@@ -1,10 +1,18 @@
 //! Shared helpers of the integration tests (crate `aiomas_tests`).
 //!
 //! - [`python`]: the interpreter of the virtualenv with the real Python aiomas 2.0.1.
-//! - [`PythonPeer`]: a Python peer script from `tests/python/` running as a child process.
+//! - [`PythonPeer`]: a Python peer script from `tests/python/` running as a child process;
+//!   [`join_args`] for its command lines (module [`peer`]).
+//! - [`capture`], [`wait_for_exit`]: a child process's output and exit status.
 //! - [`temp_socket_path`]: a fresh Unix socket path.
-//! - [`example_bin`]: a built example binary.
+//! - [`example_bin`], [`run_example`], [`spawn_example`]: the built example binaries
+//!   (module [`example`]).
 //! - [`within`]: bounds a future in time, so no test can hang CI.
+//! - [`Pki`]: throw-away CAs and certificates for the TLS tests (module [`pki`]).
+//! - [`remote_error`], [`check_dynamic_proxy`], [`check_concurrent_adds`], [`no_such_agent`]:
+//!   checks of calls into Python peers (module [`calls`]).
+//! - [`echo_server`], [`assert_works`], [`refusal`]: the `ohai` / `cya` exchange (module
+//!   [`ohai`]).
 //!
 //! A peer that cannot be started is a **panic**, never a skipped test: an interop test must not
 //! pass because its Python side is missing.
@@ -12,21 +20,26 @@
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// How long a peer may take to print `READY <addr>` (the first run may be slow: cold caches).
-pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+pub mod calls;
+pub mod example;
+pub mod ohai;
+pub mod peer;
+pub mod pki;
 
-/// How long a client-mode peer may run before [`PythonPeer::wait_ok`] gives up on it.
-pub const RUN_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How long [`PythonPeer::stop`] waits for a server peer to exit once its stdin is closed.
-pub const STOP_TIMEOUT: Duration = Duration::from_secs(20);
+pub use calls::{check_concurrent_adds, check_dynamic_proxy, no_such_agent, remote_error};
+pub use example::{example_bin, run_example, run_example_ok, spawn_example, target_dir};
+pub use ohai::{assert_works, echo_server, refusal};
+pub use peer::{
+    join_args, python, python_dir, PythonPeer, READY_TIMEOUT, RUN_TIMEOUT, STOP_TIMEOUT,
+};
+pub use pki::{Pki, LOCAL_NAMES};
 
 /// The root of the workspace (the directory holding the top `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
@@ -36,92 +49,29 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The directory of the Python peer scripts, `tests/python/`.
-pub fn python_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
-}
+/// Output collected from a child's stream by a reader thread ([`capture`]).
+pub type Captured = Arc<Mutex<String>>;
 
-/// Whether `python` runs and can import everything the peers need.
-fn has_aiomas(python: &Path) -> bool {
-    Command::new(python)
-        .args(["-c", "import aiomas, msgpack, blosc, arrow"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
-/// Runs `tests/setup-python.sh` and returns the venv python it prints.
-fn run_setup_script() -> Result<PathBuf, String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("setup-python.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|err| format!("cannot run {}: {err}", script.display()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        return Err(format!(
-            "{} failed ({}):\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
-            script.display(),
-            output.status
-        ));
-    }
-    let path = stdout.lines().rev().find(|l| !l.trim().is_empty());
-    let path = PathBuf::from(path.unwrap_or_default().trim());
-    if !has_aiomas(&path) {
-        return Err(format!(
-            "{} printed {:?}, which cannot import aiomas, msgpack, blosc and arrow\n\
-             --- stderr ---\n{stderr}",
-            script.display(),
-            path
-        ));
-    }
-    Ok(path)
-}
-
-/// The Python interpreter that runs the peers: one with aiomas 2.0.1, msgpack, blosc and arrow.
-///
-/// `$AIOMAS_PYTHON` if it is set and can import those packages; else the venv python printed
-/// by `tests/setup-python.sh` (run once per process; it creates the venv on first use, with
-/// `$AIOMAS_PYTHON` as the base interpreter if that is set, which is what the script reads
-/// the variable for).
-///
-/// # Panics
-///
-/// If no such interpreter can be set up: interop tests must fail, not pass, without their peer.
-pub fn python() -> PathBuf {
-    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let found = PYTHON.get_or_init(|| {
-        if let Some(explicit) = std::env::var_os("AIOMAS_PYTHON").filter(|v| !v.is_empty()) {
-            let explicit = PathBuf::from(explicit);
-            if has_aiomas(&explicit) {
-                return Ok(explicit);
-            }
-        }
-        run_setup_script()
-    });
-    match found {
-        Ok(path) => path.clone(),
-        Err(why) => panic!(
-            "cannot set up Python aiomas 2.0.1 for the interop tests \
-             (set AIOMAS_PYTHON to a python that can `import aiomas, msgpack, blosc, arrow`, \
-             or fix tests/setup-python.sh):\n{why}"
-        ),
-    }
-}
-
-/// Output collected from a child's stream by a reader thread.
-type Captured = Arc<Mutex<String>>;
-
+/// What `text` holds so far.
 fn lock(text: &Captured) -> String {
     text.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
-/// Copies `stream` into `sink` line by line; every line is also offered to `lines`.
-fn capture(
+/// Polls `child` for its exit status until `timeout`; `None` if it still runs.
+pub fn wait_for_exit(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Ok(None) | Err(_) => return None,
+        }
+    }
+}
+
+/// Copies `stream` (a child's stdout or stderr) into `sink` line by line on a thread of its
+/// own, until the stream ends; every line is also offered to `lines`, without its line end.
+pub fn capture(
     stream: impl Read + Send + 'static,
     sink: Captured,
     lines: Option<mpsc::Sender<String>>,
@@ -146,7 +96,7 @@ fn capture(
     })
 }
 
-/// What a peer left behind when it exited.
+/// What a child process (a peer, an example) left behind when it exited.
 #[derive(Debug, Clone)]
 pub struct PeerOutput {
     /// Its exit status.
@@ -155,257 +105,6 @@ pub struct PeerOutput {
     pub stdout: String,
     /// Everything it printed on stderr.
     pub stderr: String,
-}
-
-/// A Python peer script (`tests/python/<script>`) running as a child process.
-///
-/// It runs as `python -u tests/python/<script> args...` with a piped stdin: server scripts run
-/// until their stdin closes, so they stop when the peer is stopped or dropped. Stdout and
-/// stderr are captured and shown when something fails. Dropping the peer kills the process.
-pub struct PythonPeer {
-    label: String,
-    child: Child,
-    stdin: Option<ChildStdin>,
-    addr: Option<String>,
-    stdout: Captured,
-    stderr: Captured,
-    readers: Vec<JoinHandle<()>>,
-    lines: mpsc::Receiver<String>,
-}
-
-impl PythonPeer {
-    /// Starts a server-mode script and waits until it prints `READY <addr>`.
-    ///
-    /// # Panics
-    ///
-    /// If the script cannot be spawned, exits, or prints no `READY` line within
-    /// [`READY_TIMEOUT`]; the message shows its stdout and stderr.
-    pub fn start(script: &str, args: &[&str]) -> PythonPeer {
-        let mut peer = Self::spawn(script, args);
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match peer.lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(addr) = line.strip_prefix("READY ") {
-                        peer.addr = Some(addr.trim().to_owned());
-                        return peer;
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    peer.fail(&format!("printed no READY line within {READY_TIMEOUT:?}"))
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    let status = peer.wait_exit(Duration::from_secs(5));
-                    peer.fail(&format!(
-                        "exited ({}) without printing a READY line",
-                        status.map_or("still running".into(), |s| s.to_string())
-                    ))
-                }
-            }
-        }
-    }
-
-    /// Starts a script without waiting for anything (client-mode scripts); see
-    /// [`wait_ok`](Self::wait_ok).
-    ///
-    /// # Panics
-    ///
-    /// If the process cannot be spawned.
-    pub fn spawn(script: &str, args: &[&str]) -> PythonPeer {
-        let python = python();
-        let path = python_dir().join(script);
-        assert!(
-            path.is_file(),
-            "no Python peer script at {}",
-            path.display()
-        );
-        let label = format!("{script} {}", args.join(" "));
-        let mut child = Command::new(&python)
-            .arg("-u")
-            .arg(&path)
-            .args(args)
-            .current_dir(python_dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!(
-                    "cannot spawn Python peer `{label}` with {}: {err}",
-                    python.display()
-                )
-            });
-        let stdout = Captured::default();
-        let stderr = Captured::default();
-        let (line_tx, lines) = mpsc::channel();
-        let readers = vec![
-            capture(
-                child.stdout.take().expect("piped stdout"),
-                stdout.clone(),
-                Some(line_tx),
-            ),
-            capture(
-                child.stderr.take().expect("piped stderr"),
-                stderr.clone(),
-                None,
-            ),
-        ];
-        PythonPeer {
-            label,
-            stdin: child.stdin.take(),
-            child,
-            addr: None,
-            stdout,
-            stderr,
-            readers,
-            lines,
-        }
-    }
-
-    /// [`start`](Self::start) on a blocking thread, for async tests.
-    pub async fn start_async(script: &str, args: &[&str]) -> PythonPeer {
-        let script = script.to_owned();
-        let args: Vec<String> = args.iter().map(|&a| a.to_owned()).collect();
-        tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            PythonPeer::start(&script, &args)
-        })
-        .await
-        .unwrap_or_else(|err| std::panic::resume_unwind(err.into_panic()))
-    }
-
-    /// The address from the `READY <addr>` line (`127.0.0.1:PORT`, `[::1]:PORT` or a socket
-    /// path), which [`aiomas::channel::Addr`] parses.
-    ///
-    /// # Panics
-    ///
-    /// For a peer started with [`spawn`](Self::spawn), which printed none.
-    pub fn addr(&self) -> &str {
-        self.addr
-            .as_deref()
-            .expect("addr() needs a peer started with PythonPeer::start")
-    }
-
-    /// What the peer printed on stdout so far.
-    pub fn stdout(&self) -> String {
-        lock(&self.stdout)
-    }
-
-    /// What the peer printed on stderr so far.
-    pub fn stderr(&self) -> String {
-        lock(&self.stderr)
-    }
-
-    /// Waits (at most [`RUN_TIMEOUT`]) for a client-mode script to end; checks that it exited
-    /// with status 0 and returns its stdout.
-    ///
-    /// Blocks the thread: in an async test whose runtime also runs the server the script talks
-    /// to, use [`wait_ok_async`](Self::wait_ok_async).
-    ///
-    /// # Panics
-    ///
-    /// If it runs too long or fails; the message shows its stdout and stderr.
-    pub fn wait_ok(self) -> String {
-        let output = self.finish(RUN_TIMEOUT, false);
-        if !output.status.success() {
-            panic!(
-                "Python peer failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                output.status, output.stdout, output.stderr
-            );
-        }
-        output.stdout
-    }
-
-    /// [`wait_ok`](Self::wait_ok) on a blocking thread, for async tests.
-    pub async fn wait_ok_async(self) -> String {
-        tokio::task::spawn_blocking(move || self.wait_ok())
-            .await
-            .unwrap_or_else(|err| std::panic::resume_unwind(err.into_panic()))
-    }
-
-    /// Closes the peer's stdin (a server script then shuts down), waits for it to exit (at most
-    /// [`STOP_TIMEOUT`]) and returns what it printed. Does not judge the exit status.
-    ///
-    /// # Panics
-    ///
-    /// If it does not exit in time (it is killed first).
-    pub fn stop(self) -> PeerOutput {
-        self.finish(STOP_TIMEOUT, true)
-    }
-
-    /// [`stop`](Self::stop) on a blocking thread, for async tests.
-    pub async fn stop_async(self) -> PeerOutput {
-        tokio::task::spawn_blocking(move || self.stop())
-            .await
-            .unwrap_or_else(|err| std::panic::resume_unwind(err.into_panic()))
-    }
-
-    fn finish(mut self, timeout: Duration, close_stdin: bool) -> PeerOutput {
-        if close_stdin {
-            self.stdin = None;
-        }
-        let Some(status) = self.wait_exit(timeout) else {
-            self.fail(&format!("did not exit within {timeout:?}"))
-        };
-        // The process is gone: its pipes reach EOF, so the readers end.
-        for reader in self.readers.drain(..) {
-            let _ = reader.join();
-        }
-        PeerOutput {
-            status,
-            stdout: self.stdout(),
-            stderr: self.stderr(),
-        }
-    }
-
-    /// Polls for the exit status until `timeout`; `None` if the process still runs.
-    fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => return Some(status),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10))
-                }
-                Ok(None) | Err(_) => return None,
-            }
-        }
-    }
-
-    /// Kills the process and panics with `why` and everything it printed.
-    fn fail(&mut self, why: &str) -> ! {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        // Give the readers a moment to collect the last output.
-        std::thread::sleep(Duration::from_millis(50));
-        panic!(
-            "Python peer `{}` {why}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.label,
-            self.stdout(),
-            self.stderr()
-        );
-    }
-}
-
-impl Drop for PythonPeer {
-    fn drop(&mut self) {
-        self.stdin = None;
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-    }
-}
-
-impl std::fmt::Debug for PythonPeer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PythonPeer")
-            .field("script", &self.label)
-            .field("pid", &self.child.id())
-            .field("addr", &self.addr)
-            .finish()
-    }
 }
 
 /// A fresh Unix socket path under [`std::env::temp_dir`], unique within this process and
@@ -428,33 +127,6 @@ pub fn temp_socket_path(name: &str) -> PathBuf {
         std::process::id()
     ));
     let _ = std::fs::remove_file(&path);
-    path
-}
-
-/// The target directory: `$CARGO_TARGET_DIR` (relative to the workspace root if relative),
-/// else `<workspace>/target`.
-pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
-        Some(dir) => workspace_root().join(dir),
-        None => workspace_root().join("target"),
-    }
-}
-
-/// The path of the example binary `name`, built in the `debug` profile.
-///
-/// # Panics
-///
-/// If it has not been built: "build examples first: cargo build --workspace --examples".
-pub fn example_bin(name: &str) -> PathBuf {
-    let path = target_dir()
-        .join("debug")
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "example binary {} is missing; build examples first: cargo build --workspace --examples",
-        path.display()
-    );
     path
 }
 

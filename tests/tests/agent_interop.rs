@@ -14,22 +14,20 @@
 //! The example binaries must be built first: `cargo build --workspace --examples`.
 //! Every test is bounded in time: a broken peer fails a test, it never hangs CI.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aiomas::agent::{AgentContext, Container, ContainerOptions};
 use aiomas::channel::{Addr, Retry};
 use aiomas::codec::Codec;
 use aiomas::rpc::{FromProxy, Proxy};
-use aiomas::{ConnectionErrorKind, Date, Error, ServiceRef, Value};
-use aiomas_tests::{example_bin, temp_socket_path, within, PythonPeer};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
+use aiomas::{Date, Error, ServiceRef, Value};
+use aiomas_tests::{
+    capture, check_concurrent_adds, check_dynamic_proxy, example_bin, no_such_agent, remote_error,
+    run_example, spawn_example, temp_socket_path, wait_for_exit, within, Captured, PeerOutput, Pki,
+    PythonPeer,
 };
 
 const PEER: &str = "agent_peer.py";
@@ -47,41 +45,26 @@ struct RustPeer {
     label: String,
     child: Child,
     addr: String,
-    stderr: Arc<Mutex<String>>,
+    stderr: Captured,
 }
 
 impl RustPeer {
     /// Starts example `name` with `args` and waits for its `READY <addr>` line.
     fn start(name: &str, args: &[&str]) -> RustPeer {
         let label = format!("{name} {}", args.join(" "));
-        let mut child = Command::new(example_bin(name))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start `{label}`: {err}"));
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        let mut err_stream = child.stderr.take().expect("piped stderr");
-        std::thread::spawn(move || {
-            let mut buf = [0; 4096];
-            while let Ok(n @ 1..) = err_stream.read(&mut buf) {
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let mut child = spawn_example(name, args);
+        let stderr = Captured::default();
+        capture(
+            child.stderr.take().expect("piped stderr"),
+            stderr.clone(),
+            None,
+        );
         let (tx, rx) = mpsc::channel();
-        let out_stream = child.stdout.take().expect("piped stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(out_stream).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        capture(
+            child.stdout.take().expect("piped stdout"),
+            Captured::default(),
+            Some(tx),
+        );
         let mut peer = RustPeer {
             label,
             child,
@@ -125,13 +108,9 @@ impl RustPeer {
 
     /// Waits until the process exits (at most [`EXIT_TIMEOUT`]) and returns its status.
     fn wait_exit(mut self) -> ExitStatus {
-        let deadline = Instant::now() + EXIT_TIMEOUT;
-        loop {
-            match self.child.try_wait().expect("wait for the child") {
-                Some(status) => return status,
-                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-                None => self.fail(&format!("did not exit within {EXIT_TIMEOUT:?}")),
-            }
+        match wait_for_exit(&mut self.child, EXIT_TIMEOUT) {
+            Some(status) => status,
+            None => self.fail(&format!("did not exit within {EXIT_TIMEOUT:?}")),
         }
     }
 
@@ -170,16 +149,6 @@ impl Drop for RustPeer {
     }
 }
 
-/// Runs a client- or master-mode Python peer to its end; it must print `OK <n> checks`.
-async fn run_python(args: &[&str]) -> String {
-    let peer = PythonPeer::spawn(PEER, args);
-    let stdout = within(90.0, "the Python peer", peer.wait_ok_async()).await;
-    let last = stdout.trim_end().lines().last().unwrap_or_default();
-    assert!(last.starts_with("OK "), "unexpected output:\n{stdout}");
-    eprintln!("{}: {last}", args.join(" "));
-    stdout
-}
-
 // --- a Python container's agent calls our Echo agent -----------------------------------------
 
 /// `interop_peer --codec C [extra...] ADDR`, then the Python client with `client_extra`; the
@@ -196,7 +165,7 @@ async fn python_calls_echo(codec: Codec, peer_extra: &[&str], client_extra: &[&s
     );
     let mut client = vec!["client", &url, "--codec", codec.name(), "--stop"];
     client.extend_from_slice(client_extra);
-    run_python(&client).await;
+    PythonPeer::run_checks(PEER, &client).await;
     within(30.0, "interop_peer exits after stop()", rust.exits_ok()).await;
 }
 
@@ -245,79 +214,31 @@ async fn python_agent_calls_our_agent_over_unix_sockets() {
     );
     let url = rust.addr().to_owned();
     assert_eq!(url, format!("ipc://[{}]/0", ours.display()));
-    run_python(&[
-        "client",
-        &url,
-        "--codec",
-        "msgpack",
-        "--listen",
-        theirs.to_str().unwrap(),
-    ])
+    PythonPeer::run_checks(
+        PEER,
+        &[
+            "client",
+            &url,
+            "--codec",
+            "msgpack",
+            "--listen",
+            theirs.to_str().unwrap(),
+        ],
+    )
     .await;
     rust.terminate();
     within(30.0, "interop_peer exits on SIGTERM", rust.exits_ok()).await;
     assert!(!ours.exists(), "{} was left behind", ours.display());
 }
 
-/// A throw-away PKI: `ca.pem` and one certificate (`peer.pem`, `peer.key`) for 127.0.0.1 that
-/// both containers use, as servers and as clients. Removed on drop.
-struct Pki {
-    dir: PathBuf,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "aiomas-agent-interop-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.distinguished_name
-            .push(DnType::CommonName, "aiomas agent test CA");
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca_key = KeyPair::generate().unwrap();
-        std::fs::write(dir.join("ca.pem"), ca.self_signed(&ca_key).unwrap().pem()).unwrap();
-        let issuer = rcgen::Issuer::new(ca, ca_key);
-        let mut leaf =
-            CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-        leaf.distinguished_name.push(DnType::CommonName, "peer");
-        leaf.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
-        let key = KeyPair::generate().unwrap();
-        let cert = leaf.signed_by(&key, &issuer).unwrap();
-        std::fs::write(dir.join("peer.pem"), cert.pem()).unwrap();
-        std::fs::write(dir.join("peer.key"), key.serialize_pem()).unwrap();
-        Pki { dir }
-    }
-
-    fn file(&self, name: &str) -> String {
-        self.dir.join(name).to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// Both containers with `SSLCerts(ca, cert, key)`: the Python agent's calls to us and our
 /// agent's calls back into the Python container (`call_url`) are mutual TLS.
 #[tokio::test]
 async fn python_agent_calls_our_agent_over_tls() {
+    // One certificate for 127.0.0.1 that both containers use, as servers and as clients.
     let pki = Pki::new();
-    let (ca, cert, key) = (
-        pki.file("ca.pem"),
-        pki.file("peer.pem"),
-        pki.file("peer.key"),
-    );
+    pki.leaf("peer", &["localhost", "127.0.0.1"]);
+    let (ca, cert, key) = (pki.arg("ca.pem"), pki.arg("peer.pem"), pki.arg("peer.key"));
     let tls = ["--tls", ca.as_str(), cert.as_str(), key.as_str()];
     python_calls_echo(Codec::MsgPackBlosc, &tls, &tls).await;
 }
@@ -364,13 +285,6 @@ fn unix_seconds() -> i64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
-}
-
-fn remote_error(result: Result<impl std::fmt::Debug, Error>) -> aiomas::RemoteError {
-    match result {
-        Err(Error::Remote(remote)) => remote,
-        other => panic!("expected a remote error, got {other:?}"),
-    }
 }
 
 async fn rust_calls_python(codec: Codec, python_addr: &str, our_addr: Addr) {
@@ -421,7 +335,7 @@ async fn rust_calls_python(codec: Codec, python_addr: &str, our_addr: Addr) {
         assert_eq!(agent.ping().await.unwrap(), 1);
         assert_eq!(agent.ping().await.unwrap(), 2);
 
-        let err = remote_error(agent.fail("boom: ünïcødé".into()).await);
+        let err = remote_error("fail()", agent.fail("boom: ünïcødé".into()).await);
         assert_eq!(err.kind(), Some("ValueError"), "{err}");
         assert_eq!(err.message(), "boom: ünïcødé");
         assert!(err.traceback().starts_with("Traceback"), "{err}");
@@ -434,6 +348,7 @@ async fn rust_calls_python(codec: Codec, python_addr: &str, our_addr: Addr) {
         assert_eq!(got, Value::from(1));
         assert_eq!(caller.pings.load(Ordering::SeqCst), 1);
         let err = remote_error(
+            "call_back(nope)",
             agent
                 .call_back(caller.ctx.me(), "nope".into(), vec![])
                 .await,
@@ -441,69 +356,30 @@ async fn rust_calls_python(codec: Codec, python_addr: &str, our_addr: Addr) {
         assert_eq!(err.kind(), Some("LookupError"), "{err}");
 
         // Dynamic, with a keyword argument; the connection is shared with the typed proxy.
-        let dynamic = container.connect(&url, Retry::Never).await.unwrap();
-        assert_eq!(dynamic.to_string(), format!("PyAgentProxy('{url}')"));
-        assert_eq!(
-            dynamic.channel().unwrap().id(),
-            agent.proxy().channel().unwrap().id()
-        );
-        let greeting = dynamic
-            .call_kw(
-                "greet",
-                vec!["Rust".into()],
-                vec![("punctuation".into(), "?".into())],
-            )
-            .await
-            .unwrap();
-        assert_eq!(greeting, Value::from("Hello, Rust?"));
-        let sum = dynamic
-            .call_kw(
-                "add",
-                vec![],
-                vec![("a".into(), 1.into()), ("b".into(), 2.into())],
-            )
-            .await
-            .unwrap();
-        assert_eq!(sum, Value::from(3));
-        let err = remote_error(dynamic.call("nope", vec![]).await);
-        assert_eq!(err.kind(), Some("LookupError"), "{err}");
+        check_dynamic_proxy(&container, &url, agent.proxy(), "PyAgentProxy", "Rust").await;
 
         // Our agent's own method connects and calls (its container's connection).
         assert_eq!(caller.introduce(url.clone()).await.unwrap(), Value::from(2));
 
         // Concurrent calls get their own results.
-        let calls = (0..50).map(|i| {
+        check_concurrent_adds(|i| {
             let agent = agent.clone();
-            tokio::spawn(async move { agent.add(i, i).await.unwrap() })
-        });
-        for (i, call) in calls.collect::<Vec<_>>().into_iter().enumerate() {
-            assert_eq!(call.await.unwrap(), 2 * i as i64);
-        }
+            async move { agent.add(i, i).await.unwrap() }
+        })
+        .await;
 
         // A missing agent.
-        let missing = format!("{}7", url.trim_end_matches('0'));
-        match container.connect(&missing, Retry::Never).await {
-            Err(Error::Connection(err)) => {
-                assert_eq!(err.kind(), ConnectionErrorKind::NoSuchAgent);
-                assert!(
-                    err.to_string()
-                        .starts_with("Agent \"7\" does not exist in Container("),
-                    "{err}"
-                );
-            }
-            other => panic!("expected NoSuchAgent, got {other:?}"),
-        }
+        let err = no_such_agent(&container, &url).await;
+        assert!(
+            err.to_string()
+                .starts_with("Agent \"7\" does not exist in Container("),
+            "{err}"
+        );
     })
     .await;
 
     within(20.0, "shut our container down", container.shutdown()).await;
-    let output = peer.stop_async().await;
-    assert!(
-        output.status.success(),
-        "the Python server failed ({}):\n{}",
-        output.status,
-        output.stderr
-    );
+    peer.stop_ok_async().await;
 }
 
 #[tokio::test]
@@ -538,14 +414,18 @@ async fn our_agent_calls_a_python_agent_over_unix_sockets() {
 #[tokio::test]
 async fn python_master_drives_the_container_cli_json() {
     let bin = example_bin("container");
-    run_python(&["master", bin.to_str().unwrap(), "--codec", "json"]).await;
+    PythonPeer::run_checks(PEER, &["master", bin.to_str().unwrap(), "--codec", "json"]).await;
 }
 
 /// The Python docs' example uses MsgPackBlosc.
 #[tokio::test]
 async fn python_master_drives_the_container_cli_msgpack_blosc() {
     let bin = example_bin("container");
-    run_python(&["master", bin.to_str().unwrap(), "--codec", "msgpack-blosc"]).await;
+    PythonPeer::run_checks(
+        PEER,
+        &["master", bin.to_str().unwrap(), "--codec", "msgpack-blosc"],
+    )
+    .await;
 }
 
 /// The manager agent's interface (`aiomas.subproc.Manager`).
@@ -626,7 +506,7 @@ async fn rust_master_drives_the_container_cli_and_sigterm_stops_it() {
             echo.utcnow().await.unwrap().to_string(),
             "2010-03-26T23:00:01.500000+00:00"
         );
-        let err = remote_error(manager.set_time(1.0).await);
+        let err = remote_error("set_time(1.0)", manager.set_time(1.0).await);
         assert_eq!(err.kind(), Some("ValueError"), "{err}");
         let (_, counter) = manager
             .spawn("echo:Counter".into(), vec![7.into()])
@@ -642,53 +522,16 @@ async fn rust_master_drives_the_container_cli_and_sigterm_stops_it() {
     within(20.0, "shut our container down", container.shutdown()).await;
 }
 
-/// Runs example `name` with `args` to its end; returns (exit code, stdout, stderr).
-fn run_to_end(name: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut child = Command::new(example_bin(name))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + EXIT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("`{name} {}` did not exit", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    (status.code(), stdout, stderr)
-}
-
 #[test]
 fn command_lines_are_checked() {
-    let (code, stdout, _) = run_to_end("container", &["--help"]);
-    assert_eq!(code, Some(0));
+    let PeerOutput { status, stdout, .. } = run_example("container", &["--help"]);
+    assert_eq!(status.code(), Some(0));
     assert!(
         stdout.starts_with("usage: container --start-date ISO8601"),
         "{stdout}"
     );
-    let (code, stdout, _) = run_to_end("interop_peer", &["-h"]);
-    assert_eq!(code, Some(0));
+    let PeerOutput { status, stdout, .. } = run_example("interop_peer", &["-h"]);
+    assert_eq!(status.code(), Some(0));
     assert!(stdout.starts_with("usage: interop_peer"), "{stdout}");
 
     let bad: &[(&str, &[&str], &str)] = &[
@@ -742,8 +585,17 @@ fn command_lines_are_checked() {
         ),
     ];
     for (name, args, why) in bad {
-        let (code, stdout, stderr) = run_to_end(name, args);
-        assert_eq!(code, Some(2), "`{name} {}`: {stderr}", args.join(" "));
+        let PeerOutput {
+            status,
+            stdout,
+            stderr,
+        } = run_example(name, args);
+        assert_eq!(
+            status.code(),
+            Some(2),
+            "`{name} {}`: {stderr}",
+            args.join(" ")
+        );
         assert!(
             stdout.is_empty(),
             "`{name} {}` printed {stdout:?}",
@@ -756,7 +608,7 @@ fn command_lines_are_checked() {
         );
     }
     // A TLS file that does not exist is no usage error, but the binary fails cleanly.
-    let (code, _, stderr) = run_to_end(
+    let PeerOutput { status, stderr, .. } = run_example(
         "interop_peer",
         &[
             "--tls",
@@ -766,6 +618,6 @@ fn command_lines_are_checked() {
             "127.0.0.1:0",
         ],
     );
-    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.starts_with("interop_peer: "), "{stderr}");
 }

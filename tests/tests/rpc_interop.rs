@@ -19,8 +19,8 @@ use std::time::Duration;
 use aiomas::channel::{Addr, ChannelOptions};
 use aiomas::codec::Codec;
 use aiomas::rpc::{self, FromProxy, Proxy, RpcClient};
-use aiomas::{Error, RemoteError, ServiceRef, Value};
-use aiomas_tests::{temp_socket_path, within, PythonPeer};
+use aiomas::{Error, ServiceRef, Value};
+use aiomas_tests::{remote_error, temp_socket_path, within, PythonPeer};
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
@@ -185,7 +185,7 @@ async fn python_client_against_our_server(addr: Addr, codec: Codec) {
     .await
     .expect("start our server");
     let addr = server.addr().to_string();
-    let peer = PythonPeer::spawn(
+    PythonPeer::run_checks(
         SCRIPT,
         &[
             "client",
@@ -195,10 +195,8 @@ async fn python_client_against_our_server(addr: Addr, codec: Codec) {
             "--fail-kind",
             "MyError",
         ],
-    );
-    let stdout = within(90.0, "the Python client", peer.wait_ok_async()).await;
-    let last = stdout.trim_end().lines().last().unwrap_or_default();
-    assert!(last.starts_with("OK "), "unexpected output:\n{stdout}");
+    )
+    .await;
 
     // The client opened two connections (one closed mid-call) and closed both.
     let connections = *connected.lock().unwrap();
@@ -311,14 +309,6 @@ impl RustClient {
     }
 }
 
-/// The remote error inside `result`, or a panic naming `what`.
-fn remote_error<T: fmt::Debug>(what: &str, result: Result<T, Error>) -> RemoteError {
-    match result {
-        Err(Error::Remote(remote)) => remote,
-        other => panic!("{what}: expected a remote exception, got {other:?}"),
-    }
-}
-
 /// Asserts that `result` is a remote exception `kind: message`.
 fn assert_remote<T: fmt::Debug>(what: &str, result: Result<T, Error>, kind: &str, message: &str) {
     let remote = remote_error(what, result);
@@ -412,14 +402,7 @@ async fn our_client_against_python_server(listen: &str, codec: Codec, service: &
     .await;
 
     within(10.0, "closing our client", client.close()).await;
-    let output = peer.stop_async().await;
-    assert!(
-        output.status.success(),
-        "the Python server failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        output.status,
-        output.stdout,
-        output.stderr
-    );
+    peer.stop_ok_async().await;
 }
 
 /// Calls through the typed proxies.

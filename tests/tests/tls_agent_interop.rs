@@ -32,20 +32,16 @@
 #[path = "../../examples/shared/echo.rs"]
 mod echo;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use aiomas::agent::{Container, ContainerOptions};
 use aiomas::channel::{Addr, Retry};
 use aiomas::codec::Codec;
 use aiomas::rpc::FromProxy;
-use aiomas::tls::{SslCerts, TlsConfig};
 use aiomas::{ConnectionErrorKind, Date, Error, ServiceRef, Value};
-use aiomas_tests::{within, PythonPeer};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
+use aiomas_tests::{
+    check_concurrent_adds, check_dynamic_proxy, join_args, no_such_agent, remote_error, within,
+    Pki, PythonPeer, LOCAL_NAMES,
 };
 
 use echo::Echo;
@@ -60,98 +56,22 @@ const FOREIGN_CN: &str = "foreign-container";
 // --- a throw-away PKI --------------------------------------------------------------------
 
 /// `ca.pem` with two certificates signed by it, `rust-container` (ours) and
-/// `python-container`, and an unrelated `other-ca.pem` with a `foreign-container` certificate.
-/// Every certificate is valid for `localhost`, `127.0.0.1` and `::1`, as a server and as a
-/// client (a container is both). Removed on drop.
-struct Pki {
-    dir: PathBuf,
+/// `python-container`, and the unrelated `other-ca.pem` with a `foreign-container`
+/// certificate. Every certificate is valid for `localhost`, `127.0.0.1` and `::1`, as a server
+/// and as a client (a container is both). Removed on drop.
+fn pki() -> Pki {
+    let pki = Pki::new();
+    pki.leaf(RUST_CN, LOCAL_NAMES);
+    pki.leaf(PYTHON_CN, LOCAL_NAMES);
+    pki.foreign_leaf(FOREIGN_CN, LOCAL_NAMES);
+    pki
 }
 
-fn ca(name: &str) -> (Issuer<'static, KeyPair>, String) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let key = KeyPair::generate().unwrap();
-    let pem = params.self_signed(&key).unwrap().pem();
-    (Issuer::new(params, key), pem)
-}
-
-impl Pki {
-    fn new() -> Pki {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "aiomas-tls-agent-interop-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let pki = Pki { dir };
-        let (good, good_pem) = ca("aiomas agent test CA");
-        let (other, other_pem) = ca("unrelated CA");
-        std::fs::write(pki.path("ca.pem"), good_pem).unwrap();
-        std::fs::write(pki.path("other-ca.pem"), other_pem).unwrap();
-        pki.leaf(&good, RUST_CN);
-        pki.leaf(&good, PYTHON_CN);
-        pki.leaf(&other, FOREIGN_CN);
-        pki
-    }
-
-    fn leaf(&self, issuer: &Issuer<'_, KeyPair>, name: &str) {
-        let sans = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
-        let mut params = CertificateParams::new(sans).unwrap();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, issuer).unwrap();
-        std::fs::write(self.path(&format!("{name}.pem")), cert.pem()).unwrap();
-        std::fs::write(self.path(&format!("{name}.key")), key.serialize_pem()).unwrap();
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.join(file)
-    }
-
-    fn arg(&self, file: &str) -> String {
-        self.path(file).to_str().unwrap().to_owned()
-    }
-
-    /// `SslCerts(ca_file, <name>.pem, <name>.key)`.
-    fn certs(&self, ca_file: &str, name: &str) -> SslCerts {
-        SslCerts::new(
-            self.path(ca_file),
-            self.path(&format!("{name}.pem")),
-            self.path(&format!("{name}.key")),
-        )
-    }
-
-    /// Options of one of our containers that trusts `ca_file` and presents `name`'s certificate.
-    fn options(&self, ca_file: &str, name: &str, codec: Codec) -> ContainerOptions {
-        let tls = TlsConfig::from_certs(&self.certs(ca_file, name)).unwrap();
-        ContainerOptions::default().codec(codec).tls(tls)
-    }
-
-    /// `--ca --cert --key` for `tls_agent_peer.py` (Python's `SSLCerts`).
-    fn python_args(&self, ca_file: &str, name: &str) -> Vec<String> {
-        vec![
-            "--ca".into(),
-            self.arg(ca_file),
-            "--cert".into(),
-            self.arg(&format!("{name}.pem")),
-            "--key".into(),
-            self.arg(&format!("{name}.key")),
-        ]
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// Options of one of our containers that trusts `ca_file` and presents `name`'s certificate.
+fn options(pki: &Pki, ca_file: &str, name: &str, codec: Codec) -> ContainerOptions {
+    ContainerOptions::default()
+        .codec(codec)
+        .tls(pki.tls(ca_file, name))
 }
 
 // --- helpers -----------------------------------------------------------------------------
@@ -181,13 +101,6 @@ impl Family {
     }
 }
 
-fn args<'a>(head: &[&'a str], tail: &'a [String]) -> Vec<&'a str> {
-    head.iter()
-        .copied()
-        .chain(tail.iter().map(String::as_str))
-        .collect()
-}
-
 /// Our TLS container (`rust-container` certificate) with an `Echo` agent.
 async fn our_container(pki: &Pki, family: Family, codec: Codec) -> (Container, Arc<Echo>) {
     let container = within(
@@ -195,23 +108,13 @@ async fn our_container(pki: &Pki, family: Family, codec: Codec) -> (Container, A
         "create our TLS container",
         Container::create(
             Addr::tcp(family.host(), 0),
-            pki.options("ca.pem", RUST_CN, codec),
+            options(pki, "ca.pem", RUST_CN, codec),
         ),
     )
     .await
     .expect("create our TLS container");
     let echo = container.spawn(Echo::new);
     (container, echo)
-}
-
-/// Runs `tls_agent_peer.py` in a client mode to its end; its last line must be `OK <n> checks`.
-async fn run_python(args: &[&str]) -> String {
-    let peer = PythonPeer::spawn(PEER, args);
-    let stdout = within(90.0, "the Python TLS container", peer.wait_ok_async()).await;
-    let last = stdout.trim_end().lines().last().unwrap_or_default();
-    assert!(last.starts_with("OK "), "unexpected output:\n{stdout}");
-    eprintln!("{} {}: {last}", args[0], args[1]);
-    stdout
 }
 
 /// A good Python TLS container (`python-container` certificate) runs the client scenario
@@ -228,7 +131,7 @@ async fn good_python_client(pki: &Pki, url: &str, family: Family, codec: Codec) 
         "--peer-cn",
         RUST_CN,
     ];
-    let stdout = run_python(&args(&head, &tail)).await;
+    let stdout = PythonPeer::run_checks(PEER, &join_args(&head, &tail)).await;
     // Both connections between the containers (Python's to ours and ours to Python's) are
     // TLS 1.2 with ECDHE and carry our certificate: `TLS <in|out> <version> <cipher> <CN>`.
     let tls: Vec<Vec<&str>> = stdout
@@ -272,17 +175,10 @@ fn assert_tls_error(result: Result<impl std::fmt::Debug, Error>, needle: &str, w
     }
 }
 
-fn remote_error(result: Result<impl std::fmt::Debug, Error>) -> aiomas::RemoteError {
-    match result {
-        Err(Error::Remote(remote)) => remote,
-        other => panic!("expected a remote error, got {other:?}"),
-    }
-}
-
 // --- a Python TLS container's agent calls our TLS container's agent ------------------------
 
 async fn python_calls_our_container(family: Family, codec: Codec) {
-    let pki = Pki::new();
+    let pki = pki();
     let (container, echo) = our_container(&pki, family, codec).await;
     let url = echo.ctx().addr().to_owned();
     good_python_client(&pki, &url, family, codec).await;
@@ -323,7 +219,7 @@ trait TlsAgent {
 async fn python_server(pki: &Pki, family: Family, codec: Codec) -> PythonPeer {
     let tail = pki.python_args("ca.pem", PYTHON_CN);
     let head = ["server", family.python_listen(), "--codec", codec.name()];
-    PythonPeer::start_async(PEER, &args(&head, &tail)).await
+    PythonPeer::start_async(PEER, &join_args(&head, &tail)).await
 }
 
 /// Every connection the Python agent reports is TLS 1.2 with ECDHE AES-GCM, from or to a
@@ -343,7 +239,7 @@ async fn python_sees(agent: &TlsAgentProxy, cn: &str) -> Vec<String> {
 }
 
 async fn our_container_calls_python(family: Family, codec: Codec) {
-    let pki = Pki::new();
+    let pki = pki();
     let peer = python_server(&pki, family, codec).await;
     let url = peer.addr().to_owned();
     let (container, echo) = our_container(&pki, family, codec).await;
@@ -373,7 +269,7 @@ async fn our_container_calls_python(family: Family, codec: Codec) {
         let next = agent.tomorrow(date).await.unwrap();
         assert_eq!(next.to_string(), "2016-02-29T12:00:00.250000+01:00");
         assert_eq!(agent.ping().await.unwrap(), 1);
-        let err = remote_error(agent.fail("boom over TLS".into()).await);
+        let err = remote_error("fail()", agent.fail("boom over TLS".into()).await);
         assert_eq!(err.kind(), Some("ValueError"), "{err}");
         assert_eq!(err.message(), "boom over TLS");
 
@@ -399,64 +295,23 @@ async fn our_container_calls_python(family: Family, codec: Codec) {
         assert_eq!(directions, ["in", "out"], "both with our certificate");
 
         // Dynamic, with keyword arguments; it shares the typed proxy's connection.
-        let dynamic = container.connect(&url, Retry::Never).await.unwrap();
-        assert_eq!(dynamic.to_string(), format!("TlsAgentProxy('{url}')"));
-        assert_eq!(
-            dynamic.channel().unwrap().id(),
-            agent.proxy().channel().unwrap().id()
-        );
-        let greeting = dynamic
-            .call_kw(
-                "greet",
-                vec!["TLS".into()],
-                vec![("punctuation".into(), "?".into())],
-            )
-            .await
-            .unwrap();
-        assert_eq!(greeting, Value::from("Hello, TLS?"));
-        let sum = dynamic
-            .call_kw(
-                "add",
-                vec![],
-                vec![("a".into(), 1.into()), ("b".into(), 2.into())],
-            )
-            .await
-            .unwrap();
-        assert_eq!(sum, Value::from(3));
-        let err = remote_error(dynamic.call("nope", vec![]).await);
-        assert_eq!(err.kind(), Some("LookupError"), "{err}");
+        check_dynamic_proxy(&container, &url, agent.proxy(), "TlsAgentProxy", "TLS").await;
 
         // Concurrent calls over one TLS connection.
-        let calls: Vec<_> = (0..50)
-            .map(|i| {
-                let agent = agent.clone();
-                tokio::spawn(async move { agent.add(i, i).await.unwrap() })
-            })
-            .collect();
-        for (i, call) in calls.into_iter().enumerate() {
-            assert_eq!(call.await.unwrap(), 2 * i as i64);
-        }
+        check_concurrent_adds(|i| {
+            let agent = agent.clone();
+            async move { agent.add(i, i).await.unwrap() }
+        })
+        .await;
 
         // A missing agent: the TLS connection is fine, the agent is not there.
-        let missing = format!("{}7", url.trim_end_matches('0'));
-        match container.connect(&missing, Retry::Never).await {
-            Err(Error::Connection(err)) => {
-                assert_eq!(err.kind(), ConnectionErrorKind::NoSuchAgent, "{err}");
-            }
-            other => panic!("expected NoSuchAgent, got {other:?}"),
-        }
+        no_such_agent(&container, &url).await;
         assert_eq!(agent.ping().await.unwrap(), 2);
     })
     .await;
 
     within(20.0, "shut our container down", container.shutdown()).await;
-    let output = peer.stop_async().await;
-    assert!(
-        output.status.success(),
-        "the Python TLS container failed ({}):\n{}",
-        output.status,
-        output.stderr
-    );
+    peer.stop_ok_async().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -475,7 +330,7 @@ async fn our_tls_container_calls_a_python_tls_container_msgpack_ipv6() {
 /// Python container can, right after each of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_containers_with_foreign_certs_cannot_call_our_container() {
-    let pki = Pki::new();
+    let pki = pki();
     let codec = Codec::Json;
     let (container, echo) = our_container(&pki, Family::V4, codec).await;
     let url = echo.ctx().addr().to_owned();
@@ -488,7 +343,7 @@ async fn python_containers_with_foreign_certs_cannot_call_our_container() {
     for (ca_file, expect, needle) in cases {
         let tail = pki.python_args(ca_file, FOREIGN_CN);
         let head = ["refused", &url, "--codec", codec.name(), "--expect", expect];
-        let stdout = run_python(&args(&head, &tail)).await;
+        let stdout = PythonPeer::run_checks(PEER, &join_args(&head, &tail)).await;
         let refused = stdout
             .lines()
             .find(|line| line.starts_with("REFUSED "))
@@ -515,7 +370,7 @@ async fn python_containers_with_foreign_certs_cannot_call_our_container() {
 /// after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_containers_with_foreign_certs_cannot_connect_to_a_python_container() {
-    let pki = Pki::new();
+    let pki = pki();
     let codec = Codec::MsgPack;
     let peer = python_server(&pki, Family::V4, codec).await;
     let url = peer.addr().to_owned();
@@ -529,7 +384,7 @@ async fn our_containers_with_foreign_certs_cannot_connect_to_a_python_container(
         for (ca_file, needle) in cases {
             let bad = Container::create(
                 Addr::tcp("127.0.0.1", 0),
-                pki.options(ca_file, FOREIGN_CN, codec),
+                options(&pki, ca_file, FOREIGN_CN, codec),
             )
             .await
             .unwrap();
@@ -543,7 +398,7 @@ async fn our_containers_with_foreign_certs_cannot_connect_to_a_python_container(
             // The Python container keeps serving a good container of ours.
             let good = Container::create(
                 Addr::tcp("127.0.0.1", 0),
-                pki.options("ca.pem", RUST_CN, codec),
+                options(&pki, "ca.pem", RUST_CN, codec),
             )
             .await
             .unwrap();
@@ -556,11 +411,5 @@ async fn our_containers_with_foreign_certs_cannot_connect_to_a_python_container(
     })
     .await;
 
-    let output = peer.stop_async().await;
-    assert!(
-        output.status.success(),
-        "the Python TLS container failed ({}):\n{}",
-        output.status,
-        output.stderr
-    );
+    peer.stop_ok_async().await;
 }

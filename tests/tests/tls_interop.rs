@@ -2,124 +2,19 @@
 //!
 //! The Python side (`tests/python/tls_peer.py`) uses aiomas' own `make_ssl_server_context` and
 //! `make_ssl_client_context` (TLS 1.2, `ECDH+AESGCM`) with PEM files that each test makes with
-//! rcgen in a temp dir. Python speaks TLS 1.2 only, so every connection here negotiates TLS 1.2.
+//! rcgen in a temp dir ([`Pki::server_and_client`]). Python speaks TLS 1.2 only, so every
+//! connection here negotiates TLS 1.2.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use aiomas::channel::{self, Addr, ChannelOptions, Server};
+use aiomas::channel::{self, Addr, Server};
 use aiomas::codec::Codec;
-use aiomas::tls::{SslCerts, TlsConfig};
 use aiomas::{ConnectionErrorKind, Error, Value};
-use aiomas_tests::{within, PythonPeer};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use aiomas_tests::{assert_works, echo_server, join_args, refusal, within, Pki, PythonPeer};
 
 const PEER: &str = "tls_peer.py";
 
-// --- a throw-away PKI --------------------------------------------------------------------
-
-/// `ca.pem` with `server` (for localhost, 127.0.0.1, ::1) and `client` certificates, and an
-/// unrelated `other-ca.pem` with an `other` certificate; removed on drop.
-struct Pki {
-    dir: PathBuf,
-}
-
-fn ca(name: &str) -> (Issuer<'static, KeyPair>, String) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let key = KeyPair::generate().unwrap();
-    let pem = params.self_signed(&key).unwrap().pem();
-    (Issuer::new(params, key), pem)
-}
-
-impl Pki {
-    fn new() -> Pki {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "aiomas-tls-interop-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let pki = Pki { dir };
-        let (good, good_pem) = ca("aiomas test CA");
-        let (other, other_pem) = ca("unrelated CA");
-        std::fs::write(pki.path("ca.pem"), good_pem).unwrap();
-        std::fs::write(pki.path("other-ca.pem"), other_pem).unwrap();
-        let names = ["localhost", "127.0.0.1", "::1"];
-        pki.leaf(&good, "server", &names);
-        pki.leaf(&good, "client", &[]);
-        pki.leaf(&other, "other", &names);
-        pki
-    }
-
-    fn leaf(&self, issuer: &Issuer<'_, KeyPair>, name: &str, sans: &[&str]) {
-        let sans: Vec<String> = sans.iter().map(|s| s.to_string()).collect();
-        let mut params = CertificateParams::new(sans).unwrap();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, issuer).unwrap();
-        std::fs::write(self.path(&format!("{name}.pem")), cert.pem()).unwrap();
-        std::fs::write(self.path(&format!("{name}.key")), key.serialize_pem()).unwrap();
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.join(file)
-    }
-
-    fn arg(&self, file: &str) -> String {
-        self.path(file).to_str().unwrap().to_owned()
-    }
-
-    /// Command-line arguments for `tls_peer.py`: trust `ca_file`, use `name`'s cert and key.
-    fn peer_args(&self, ca_file: &str, name: &str) -> Vec<String> {
-        vec![
-            "--ca".into(),
-            self.arg(ca_file),
-            "--cert".into(),
-            self.arg(&format!("{name}.pem")),
-            "--key".into(),
-            self.arg(&format!("{name}.key")),
-        ]
-    }
-
-    fn options(&self, ca_file: &str, name: &str, codec: Codec) -> ChannelOptions {
-        let certs = SslCerts::new(
-            self.path(ca_file),
-            self.path(&format!("{name}.pem")),
-            self.path(&format!("{name}.key")),
-        );
-        ChannelOptions::default()
-            .codec(codec)
-            .tls(TlsConfig::from_certs(&certs).unwrap())
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 // --- helpers -----------------------------------------------------------------------------
-
-fn args<'a>(head: &[&'a str], tail: &'a [String]) -> Vec<&'a str> {
-    head.iter()
-        .copied()
-        .chain(tail.iter().map(String::as_str))
-        .collect()
-}
 
 fn assert_tls(err: &Error, what: &str) {
     match err {
@@ -129,34 +24,17 @@ fn assert_tls(err: &Error, what: &str) {
     eprintln!("{what}: {err}");
 }
 
-/// Our TLS server: `"ohai"` -> `"cya"`, anything else echoed.
+/// Our TLS server ([`echo_server`] with the `server` certificate).
 async fn rust_server(pki: &Pki, host: &str, codec: Codec) -> Server {
-    channel::start_server(
-        Addr::tcp(host, 0),
-        pki.options("ca.pem", "server", codec),
-        |channel| async move {
-            while let Ok(request) = channel.recv().await {
-                let reply = match request.content() {
-                    Value::Str(s) if s == "ohai" => Value::from("cya"),
-                    other => other.clone(),
-                };
-                let _ = request.reply(reply);
-            }
-        },
-    )
-    .await
-    .expect("start_server")
+    echo_server(Addr::tcp(host, 0), pki.server().codec(codec)).await
 }
 
 /// Runs `tls_peer.py client` against `addr` and checks its report.
 async fn python_client_ok(pki: &Pki, addr: &Addr, codec: Codec) {
-    let tail = pki.peer_args("ca.pem", "client");
+    let tail = pki.python_args("ca.pem", "client");
     let addr = addr.to_string();
-    let peer = PythonPeer::spawn(
-        PEER,
-        &args(&["client", &addr, "--codec", codec.name()], &tail),
-    );
-    let stdout = within(90.0, "the Python TLS client", peer.wait_ok_async()).await;
+    let args = join_args(&["client", &addr, "--codec", codec.name()], &tail);
+    let stdout = PythonPeer::run_checks(PEER, &args).await;
     assert!(stdout.contains("TLS TLSv1.2 ECDHE-"), "{stdout}");
     assert!(stdout.trim_end().ends_with("checks"), "{stdout}");
 }
@@ -164,16 +42,16 @@ async fn python_client_ok(pki: &Pki, addr: &Addr, codec: Codec) {
 // --- Rust client, Python server ----------------------------------------------------------
 
 async fn rust_client_vs_python_server(codec: Codec, listen: &str) {
-    let pki = Pki::new();
-    let tail = pki.peer_args("ca.pem", "server");
+    let pki = Pki::server_and_client();
+    let tail = pki.python_args("ca.pem", "server");
     let peer = PythonPeer::start_async(
         PEER,
-        &args(&["server", listen, "--codec", codec.name()], &tail),
+        &join_args(&["server", listen, "--codec", codec.name()], &tail),
     )
     .await;
     let addr: Addr = peer.addr().parse().unwrap();
 
-    let good = || pki.options("ca.pem", "client", codec);
+    let good = || pki.client().codec(codec);
     let channel = within(10.0, "connect", channel::open_connection(&addr, good()))
         .await
         .unwrap_or_else(|err| panic!("cannot connect to the Python TLS server: {err}"));
@@ -198,18 +76,12 @@ async fn rust_client_vs_python_server(codec: Codec, listen: &str) {
     channel.close().await;
 
     // Python refuses our client certificate from another CA, and one we do not send.
-    let err = within(10.0, "other CA", async {
-        match channel::open_connection(&addr, pki.options("ca.pem", "other", codec)).await {
-            Err(err) => err,
-            Ok(channel) => channel.send("ohai").await.unwrap_err(),
-        }
-    })
-    .await;
+    let err = refusal(&addr, pki.options("ca.pem", "other").codec(codec)).await;
     assert_tls(&err, "client certificate from another CA");
     assert!(err.to_string().contains("refused"), "{err}");
     // We refuse Python's server certificate if we trust only the other CA.
     let err = within(10.0, "untrusted server", async {
-        channel::open_connection(&addr, pki.options("other-ca.pem", "other", codec)).await
+        channel::open_connection(&addr, pki.options("other-ca.pem", "other").codec(codec)).await
     })
     .await
     .unwrap_err();
@@ -220,16 +92,8 @@ async fn rust_client_vs_python_server(codec: Codec, listen: &str) {
     );
 
     // The Python server still serves good clients.
-    let channel = within(10.0, "reconnect", channel::open_connection(&addr, good()))
-        .await
-        .unwrap();
-    assert_eq!(
-        within(10.0, "ohai", channel.send("ohai")).await.unwrap(),
-        "cya".into()
-    );
-    channel.close().await;
-    let output = peer.stop_async().await;
-    assert!(output.status.success(), "{output:?}");
+    assert_works(&addr, good()).await;
+    peer.stop_ok_async().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,7 +110,7 @@ async fn rust_client_python_server_msgpack_ipv6() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_rust_server_json_ipv4() {
-    let pki = Pki::new();
+    let pki = Pki::server_and_client();
     let server = rust_server(&pki, "127.0.0.1", Codec::Json).await;
     python_client_ok(&pki, server.addr(), Codec::Json).await;
     server.close().await;
@@ -254,7 +118,7 @@ async fn python_client_rust_server_json_ipv4() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_rust_server_msgpack_ipv6() {
-    let pki = Pki::new();
+    let pki = Pki::server_and_client();
     let server = rust_server(&pki, "::1", Codec::MsgPack).await;
     python_client_ok(&pki, server.addr(), Codec::MsgPack).await;
     server.close().await;
@@ -262,13 +126,13 @@ async fn python_client_rust_server_msgpack_ipv6() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_server_refuses_python_clients_and_stays_up() {
-    let pki = Pki::new();
+    let pki = Pki::server_and_client();
     let server = rust_server(&pki, "127.0.0.1", Codec::Json).await;
     let addr = server.addr().to_string();
-    let other = pki.peer_args("ca.pem", "other");
+    let other = pki.python_args("ca.pem", "other");
     let no_cert = vec!["--ca".to_owned(), pki.arg("ca.pem")];
     for (what, tail) in [("cert from the other CA", &other), ("no cert", &no_cert)] {
-        let peer = PythonPeer::spawn(PEER, &args(&["refused", &addr], tail));
+        let peer = PythonPeer::spawn(PEER, &join_args(&["refused", &addr], tail));
         let stdout = within(90.0, what, peer.wait_ok_async()).await;
         assert!(stdout.contains("REFUSED"), "{what}: {stdout}");
         eprintln!("Python client with {what}: {}", stdout.trim_end());
@@ -281,11 +145,12 @@ async fn rust_server_refuses_python_clients_and_stays_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_tls_client_vs_plain_python_server_times_out() {
-    let pki = Pki::new();
+    let pki = Pki::server_and_client();
     let peer = PythonPeer::start_async("channel_peer.py", &["server", "127.0.0.1:0"]).await;
     let addr: Addr = peer.addr().parse().unwrap();
     let options = pki
-        .options("ca.pem", "client", Codec::Json)
+        .client()
+        .codec(Codec::Json)
         .tls_handshake_timeout(Duration::from_millis(500));
     let err = within(10.0, "connect", channel::open_connection(&addr, options))
         .await
@@ -296,7 +161,7 @@ async fn rust_tls_client_vs_plain_python_server_times_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_python_client_on_rust_tls_port_fails_promptly() {
-    let pki = Pki::new();
+    let pki = Pki::server_and_client();
     let server = rust_server(&pki, "127.0.0.1", Codec::Json).await;
     let started = Instant::now();
     let peer = PythonPeer::spawn("channel_peer.py", &["client", &server.addr().to_string()]);

@@ -5,6 +5,15 @@
 //! run time. [`start_server`] serves a root service on every connection; [`open_connection`]
 //! returns an [`RpcClient`] whose [`remote`](RpcClient::remote) proxy calls the peer.
 //!
+//! # Concurrency
+//!
+//! Calls are handled concurrently, as in Python: a call that waits (an `async` method awaiting
+//! I/O, a clock or another agent) goes on in a task of its own while the connection serves the
+//! next request. A call that finishes without waiting runs inline, so the replies of a burst
+//! of quick calls leave in one write; keep long CPU-bound work off an exposed method's
+//! synchronous path (`tokio::task::spawn_blocking`), since it delays the requests behind it on
+//! the same connection.
+//!
 //! ```
 //! use aiomas::channel::{Addr, ChannelOptions};
 //! use aiomas::rpc;

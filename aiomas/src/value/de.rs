@@ -64,6 +64,45 @@ impl<'de> Deserialize<'de> for ServiceRef {
     }
 }
 
+/// The `visit_*` methods of a [`Visitor`] producing a [`Value`] that map each primitive to its
+/// variant. Shared by [`ValueVisitor`] and the codecs' wire decoder, which differ only in how
+/// they build lists and maps.
+macro_rules! visit_primitives {
+    () => {
+        fn visit_bool<E>(self, v: bool) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::Int(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::from(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::Float(v))
+        }
+        fn visit_str<E>(self, v: &str) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::Str(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::Str(v))
+        }
+        fn visit_bytes<E>(self, v: &[u8]) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::Bytes(v.to_vec()))
+        }
+        fn visit_byte_buf<E>(self, v: Vec<u8>) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::Bytes(v))
+        }
+        fn visit_none<E>(self) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::Nil)
+        }
+        fn visit_unit<E>(self) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::Nil)
+        }
+    };
+}
+pub(crate) use visit_primitives;
+
 struct ValueVisitor;
 
 impl<'de> Visitor<'de> for ValueVisitor {
@@ -72,36 +111,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any value")
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Int(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Float(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
-    }
-    fn visit_bytes<E>(self, v: &[u8]) -> Result<Value, E> {
-        Ok(Value::Bytes(v.to_vec()))
-    }
-    fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Value, E> {
-        Ok(Value::Bytes(v))
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Nil)
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Nil)
-    }
+    visit_primitives!();
     fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         Value::deserialize(d)
     }

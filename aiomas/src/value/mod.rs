@@ -11,6 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use de::from_value;
+pub(crate) use de::visit_primitives;
 pub use ser::to_value;
 
 /// Name of the serde newtype struct that carries an [`Extension`] through serde.

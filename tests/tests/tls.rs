@@ -1,203 +1,62 @@
 //! Mutual TLS on the channel and RPC layers, Rust on both sides (SPEC section 8).
 //!
-//! Every test makes a throw-away PKI with rcgen in a temp dir (nothing secret is committed):
+//! Every test makes a throw-away PKI ([`aiomas_tests::Pki`], nothing secret is committed):
 //! a CA, a server certificate for `localhost`, `127.0.0.1` and `::1`, a client certificate, an
 //! unrelated CA with a certificate of its own, an expired certificate and one for another
 //! name. Every await that depends on a peer is bounded in time.
 
-use std::future::Future;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aiomas::channel::{self, Addr, ChannelOptions, Server};
+use aiomas::channel::{self, Addr, ChannelOptions};
 use aiomas::rpc::{self, Args, ServiceMap};
 use aiomas::tls::rustls::pki_types::pem::PemObject;
 use aiomas::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use aiomas::tls::rustls::{self, ClientConfig, RootCertStore};
 use aiomas::tls::{client_config, crypto_provider, server_config, SslCerts, TlsConfig};
 use aiomas::{ConnectionErrorKind, Error, Value};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use aiomas_tests::{assert_works, echo_server, refusal, within, Pki, LOCAL_NAMES};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
-// --- a throw-away PKI --------------------------------------------------------------------
-
-const SERVER_NAMES: &[&str] = &["localhost", "127.0.0.1", "::1"];
-
-/// The PEM files of one test, in a temp dir removed on drop.
-struct Pki {
-    dir: PathBuf,
-}
-
-fn ca(name: &str) -> (Issuer<'static, KeyPair>, String) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let key = KeyPair::generate().unwrap();
-    let pem = params.self_signed(&key).unwrap().pem();
-    (Issuer::new(params, key), pem)
-}
-
-impl Pki {
-    fn new() -> Pki {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "aiomas-tls-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let pki = Pki { dir };
-        let (good, good_pem) = ca("aiomas test CA");
-        let (other, other_pem) = ca("unrelated CA");
-        pki.write("ca.pem", &good_pem);
-        pki.write("other-ca.pem", &other_pem);
-        pki.leaf(&good, "server", SERVER_NAMES, false);
-        pki.leaf(&good, "client", &[], false);
-        pki.leaf(&other, "other", SERVER_NAMES, false);
-        pki.leaf(&good, "expired", SERVER_NAMES, true);
-        pki.leaf(&good, "wrong-name", &["elsewhere.invalid"], false);
-        pki
-    }
-
-    fn write(&self, file: &str, text: &str) {
-        std::fs::write(self.dir.join(file), text).unwrap();
-    }
-
-    /// `<name>.pem` and `<name>.key`, signed by `issuer`, usable by servers and clients.
-    fn leaf(&self, issuer: &Issuer<'_, KeyPair>, name: &str, sans: &[&str], expired: bool) {
-        let sans: Vec<String> = sans.iter().map(|s| s.to_string()).collect();
-        let mut params = CertificateParams::new(sans).unwrap();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
-        if expired {
-            params.not_before = rcgen::date_time_ymd(2000, 1, 1);
-            params.not_after = rcgen::date_time_ymd(2001, 1, 1);
-        }
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, issuer).unwrap();
-        self.write(&format!("{name}.pem"), &cert.pem());
-        self.write(&format!("{name}.key"), &key.serialize_pem());
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.join(file)
-    }
-
-    /// `name`'s certificate and key, trusting the CA in `ca_file`.
-    fn certs(&self, ca_file: &str, name: &str) -> SslCerts {
-        SslCerts::new(
-            self.path(ca_file),
-            self.path(&format!("{name}.pem")),
-            self.path(&format!("{name}.key")),
-        )
-    }
-
-    fn options(&self, ca_file: &str, name: &str) -> ChannelOptions {
-        let tls = TlsConfig::from_certs(&self.certs(ca_file, name)).unwrap();
-        ChannelOptions::default().tls(tls)
-    }
-
-    fn server(&self) -> ChannelOptions {
-        self.options("ca.pem", "server")
-    }
-
-    fn client(&self) -> ChannelOptions {
-        self.options("ca.pem", "client")
-    }
-
-    /// A client config of our own making: `versions`, the ciphers of `provider`, and the
-    /// client certificate `cert` (none if `None`); it trusts the test CA.
-    fn custom_client(
-        &self,
-        versions: &[&'static rustls::SupportedProtocolVersion],
-        provider: rustls::crypto::CryptoProvider,
-        cert: Option<&str>,
-    ) -> ChannelOptions {
-        let mut roots = RootCertStore::empty();
-        roots
-            .add(CertificateDer::from_pem_file(self.path("ca.pem")).unwrap())
-            .unwrap();
-        let builder = ClientConfig::builder_with_provider(Arc::new(provider))
-            .with_protocol_versions(versions)
-            .unwrap()
-            .with_root_certificates(roots);
-        let config = match cert {
-            None => builder.with_no_client_auth(),
-            Some(name) => builder
-                .with_client_auth_cert(
-                    vec![CertificateDer::from_pem_file(self.path(&format!("{name}.pem"))).unwrap()],
-                    PrivateKeyDer::from_pem_file(self.path(&format!("{name}.key"))).unwrap(),
-                )
-                .unwrap(),
-        };
-        ChannelOptions::default().tls(TlsConfig::custom(None, Some(Arc::new(config))))
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 // --- helpers -----------------------------------------------------------------------------
 
-async fn within<F: Future>(secs: f64, what: &str, future: F) -> F::Output {
-    match tokio::time::timeout(Duration::from_secs_f64(secs), future).await {
-        Ok(output) => output,
-        Err(_) => panic!("timed out after {secs} s: {what}"),
-    }
+/// The PKI of every test here: [`Pki::server_and_client`], plus an `expired` certificate
+/// and a `wrong-name` one (for `elsewhere.invalid`), both signed by the test CA.
+fn pki() -> Pki {
+    let pki = Pki::server_and_client();
+    pki.expired_leaf("expired", LOCAL_NAMES);
+    pki.leaf("wrong-name", &["elsewhere.invalid"]);
+    pki
 }
 
-/// A channel server that answers `"ohai"` with `"cya"` and echoes anything else.
-async fn echo_server(addr: Addr, options: ChannelOptions) -> Server {
-    channel::start_server(addr, options, |channel| async move {
-        while let Ok(request) = channel.recv().await {
-            let reply = match request.content() {
-                Value::Str(s) if s == "ohai" => Value::from("cya"),
-                other => other.clone(),
-            };
-            let _ = request.reply(reply);
-        }
-    })
-    .await
-    .expect("start_server")
-}
-
-/// Connects with `options` and checks an `ohai`/`cya` round trip.
-async fn assert_works(addr: &Addr, options: ChannelOptions) {
-    let channel = within(10.0, "connect", channel::open_connection(addr, options))
-        .await
-        .unwrap_or_else(|err| panic!("a good client cannot connect to {addr}: {err}"));
-    let reply = within(10.0, "ohai", channel.send("ohai")).await.unwrap();
-    assert_eq!(reply, Value::from("cya"));
-    channel.close().await;
-}
-
-/// The error of connecting and sending one request: a TLS 1.3 server refuses a client
-/// certificate after the client's handshake is done, so it shows on the first request.
-async fn refusal(addr: &Addr, options: ChannelOptions) -> Error {
-    within(10.0, "refused connection", async {
-        match channel::open_connection(addr, options).await {
-            Err(err) => err,
-            Ok(channel) => channel
-                .send("ohai")
-                .await
-                .expect_err("the request of a refused client succeeded"),
-        }
-    })
-    .await
+/// A client config of our own making: `versions`, the ciphers of `provider`, and the
+/// client certificate `cert` (none if `None`); it trusts the test CA.
+fn custom_client(
+    pki: &Pki,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    provider: rustls::crypto::CryptoProvider,
+    cert: Option<&str>,
+) -> ChannelOptions {
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(pki.path("ca.pem")).unwrap())
+        .unwrap();
+    let builder = ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots);
+    let config = match cert {
+        None => builder.with_no_client_auth(),
+        Some(name) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from_pem_file(pki.path(&format!("{name}.pem"))).unwrap()],
+                PrivateKeyDer::from_pem_file(pki.path(&format!("{name}.key"))).unwrap(),
+            )
+            .unwrap(),
+    };
+    ChannelOptions::default().tls(TlsConfig::custom(None, Some(Arc::new(config))))
 }
 
 /// Asserts a connection error of kind `Tls` whose message contains `needle`.
@@ -215,7 +74,7 @@ fn assert_tls(err: &Error, needle: &str) {
 
 #[tokio::test]
 async fn channel_echo_over_ipv4_ipv6_and_dns_name() {
-    let pki = Pki::new();
+    let pki = pki();
     for host in ["127.0.0.1", "::1"] {
         let server = echo_server(Addr::tcp(host, 0), pki.server()).await;
         assert_works(server.addr(), pki.client()).await;
@@ -230,7 +89,7 @@ async fn channel_echo_over_ipv4_ipv6_and_dns_name() {
 
 #[tokio::test]
 async fn many_requests_and_big_frames_over_tls() {
-    let pki = Pki::new();
+    let pki = pki();
     let server = echo_server(Addr::tcp("127.0.0.1", 0), pki.server()).await;
     let channel = channel::open_connection(server.addr(), pki.client())
         .await
@@ -254,7 +113,7 @@ async fn many_requests_and_big_frames_over_tls() {
 
 #[tokio::test]
 async fn rpc_over_tls_ipv4_and_ipv6() {
-    let pki = Pki::new();
+    let pki = pki();
     for host in ["127.0.0.1", "::1"] {
         let service = ServiceMap::new().function("add", |args: Args| async move {
             let (a, b): (i64, i64) = args.into_positional()?;
@@ -284,9 +143,10 @@ async fn rpc_over_tls_ipv4_and_ipv6() {
 
 #[tokio::test]
 async fn tls12_client_like_python_is_served() {
-    let pki = Pki::new();
+    let pki = pki();
     let server = echo_server(Addr::tcp("127.0.0.1", 0), pki.server()).await;
-    let tls12 = pki.custom_client(
+    let tls12 = custom_client(
+        &pki,
         &[&rustls::version::TLS12],
         crypto_provider(),
         Some("client"),
@@ -297,7 +157,7 @@ async fn tls12_client_like_python_is_served() {
 
 #[tokio::test]
 async fn separate_server_and_client_configs() {
-    let pki = Pki::new();
+    let pki = pki();
     let server_only = TlsConfig::custom(
         Some(
             server_config(
@@ -351,7 +211,7 @@ async fn separate_server_and_client_configs() {
 
 #[tokio::test]
 async fn server_refuses_bad_clients_and_keeps_serving() {
-    let pki = Pki::new();
+    let pki = pki();
     let server = echo_server(Addr::tcp("127.0.0.1", 0), pki.server()).await;
     let addr = server.addr().clone();
     let tls13 = &[&rustls::version::TLS13][..];
@@ -366,12 +226,12 @@ async fn server_refuses_bad_clients_and_keeps_serving() {
     let cases: Vec<(&str, ChannelOptions, &str)> = vec![
         (
             "no client certificate (TLS 1.3)",
-            pki.custom_client(tls13, crypto_provider(), None),
+            custom_client(&pki, tls13, crypto_provider(), None),
             "requires a certificate",
         ),
         (
             "no client certificate (TLS 1.2)",
-            pki.custom_client(tls12, crypto_provider(), None),
+            custom_client(&pki, tls12, crypto_provider(), None),
             "requires a certificate",
         ),
         (
@@ -381,7 +241,7 @@ async fn server_refuses_bad_clients_and_keeps_serving() {
         ),
         (
             "client certificate from another CA (TLS 1.2)",
-            pki.custom_client(tls12, crypto_provider(), Some("other")),
+            custom_client(&pki, tls12, crypto_provider(), Some("other")),
             "does not trust our certificate's CA",
         ),
         (
@@ -391,7 +251,8 @@ async fn server_refuses_bad_clients_and_keeps_serving() {
         ),
         (
             "ChaCha20 only",
-            pki.custom_client(
+            custom_client(
+                &pki,
                 &[&rustls::version::TLS13, &rustls::version::TLS12],
                 chacha_only,
                 Some("client"),
@@ -410,7 +271,7 @@ async fn server_refuses_bad_clients_and_keeps_serving() {
 
 #[tokio::test]
 async fn client_refuses_bad_servers() {
-    let pki = Pki::new();
+    let pki = pki();
     let cases = [
         ("other", "not signed by the trusted CA"),
         ("expired", "has expired"),
@@ -438,7 +299,7 @@ async fn client_refuses_bad_servers() {
 
 #[tokio::test]
 async fn tls_client_against_plain_servers_fails_instead_of_hanging() {
-    let pki = Pki::new();
+    let pki = pki();
     // A plain aiomas server reads the ClientHello as a frame header, refuses it and closes.
     let plain = echo_server(Addr::tcp("127.0.0.1", 0), ChannelOptions::default()).await;
     let err = within(
@@ -449,7 +310,7 @@ async fn tls_client_against_plain_servers_fails_instead_of_hanging() {
     .await
     .unwrap_err();
     assert_tls(&err, "closed the connection during the handshake");
-    assert_works_plain(plain.addr()).await;
+    assert_works(plain.addr(), ChannelOptions::default()).await;
     plain.close().await;
 
     // A server that waits for more bytes (Python aiomas does) hits the handshake timeout.
@@ -473,20 +334,9 @@ async fn tls_client_against_plain_servers_fails_instead_of_hanging() {
     holder.abort();
 }
 
-async fn assert_works_plain(addr: &Addr) {
-    let channel = channel::open_connection(addr, ChannelOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        within(10.0, "plain", channel.send("ohai")).await.unwrap(),
-        "cya".into()
-    );
-    channel.close().await;
-}
-
 #[tokio::test]
 async fn plain_client_on_tls_port_fails_promptly() {
-    let pki = Pki::new();
+    let pki = pki();
     let server = echo_server(Addr::tcp("127.0.0.1", 0), pki.server()).await;
     let started = Instant::now();
     let channel = channel::open_connection(server.addr(), ChannelOptions::default())
@@ -516,7 +366,7 @@ async fn plain_client_on_tls_port_fails_promptly() {
 
 #[tokio::test]
 async fn silent_peers_do_not_block_others_and_are_dropped() {
-    let pki = Pki::new();
+    let pki = pki();
     let timeout = Duration::from_millis(500);
     let server = echo_server(
         Addr::tcp("127.0.0.1", 0),
@@ -551,7 +401,7 @@ async fn silent_peers_do_not_block_others_and_are_dropped() {
 
 #[tokio::test]
 async fn close_does_not_wait_for_pending_handshakes() {
-    let pki = Pki::new();
+    let pki = pki();
     let server = echo_server(Addr::tcp("127.0.0.1", 0), pki.server()).await;
     let mut silent = TcpStream::connect(("127.0.0.1", server.addr().port().unwrap()))
         .await
@@ -573,7 +423,7 @@ async fn close_does_not_wait_for_pending_handshakes() {
 
 #[tokio::test]
 async fn tls_is_refused_on_unix_sockets_and_local_queues() {
-    let pki = Pki::new();
+    let pki = pki();
     let socket = pki.path("s.sock");
     for addr in [Addr::unix(&socket), Addr::local("tls-test")] {
         let err = channel::start_server(addr.clone(), pki.server(), |_| async {})
@@ -591,7 +441,7 @@ async fn tls_is_refused_on_unix_sockets_and_local_queues() {
 
 #[test]
 fn bad_files_are_clear_errors() {
-    let pki = Pki::new();
+    let pki = pki();
     let certs = |ca: &Path, cert: &Path, key: &Path| SslCerts::new(ca, cert, key);
     let ca = pki.path("ca.pem");
     let cert = pki.path("server.pem");

@@ -1,64 +1,58 @@
-//! The agent examples (`examples/{hello_world,caller_callee,test_agent,sleeper,demo}.rs`) print
-//! what the agent and clocks guides of Python aiomas print, with the port the container got
-//! in place of 5555. The binaries must be built first: `cargo build --workspace --examples`.
+//! The examples print exactly what they should; the binaries must be built first:
+//! `cargo build --workspace --examples`.
+//!
+//! - The channel and TLS examples (`examples/{channel_echo,tls}.rs`) print the `ohai` / `cya`
+//!   exchange of the channel and transport security sections of the Python aiomas docs.
+//! - The RPC examples (`examples/rpc_*.rs`) print exactly what the RPC guide of Python aiomas
+//!   prints.
+//! - The agent examples (`examples/{hello_world,caller_callee,test_agent,sleeper,demo}.rs`)
+//!   print what the agent and clocks guides of Python aiomas print, with the port the container
+//!   got in place of 5555.
 
-use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use aiomas_tests::{run_example, run_example_ok, PeerOutput};
 
-use aiomas_tests::example_bin;
+// --- channels --------------------------------------------------------------------------------
 
-/// How long one example may run.
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Runs the example `name` with `args`; returns its exit status, stdout and stderr. It must
-/// finish within [`TIMEOUT`].
-fn run(name: &str, args: &[&str]) -> (ExitStatus, String, String) {
-    let mut child = Command::new(example_bin(name))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot run example {name}: {err}"));
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let out = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the example") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("example {name} did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let stdout = out.join().expect("stdout reader");
-    let stderr = err.join().expect("stderr reader");
-    (status, stdout, stderr)
+#[test]
+fn channel_echo_prints_ohai_and_cya() {
+    assert_eq!(run_example_ok("channel_echo", &[]), "ohai\ncya\n");
 }
 
-/// Runs the example `name` with `args` and returns its stdout; it must exit 0.
-fn run_ok(name: &str, args: &[&str]) -> String {
-    let (status, stdout, stderr) = run(name, args);
-    assert!(
-        status.success(),
-        "example {name} failed ({status}):\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+/// Without arguments the example makes a throw-away PKI of its own.
+#[test]
+fn tls_prints_ohai_and_cya() {
+    assert_eq!(run_example_ok("tls", &[]), "ohai\ncya\n");
+}
+
+// --- RPC -------------------------------------------------------------------------------------
+
+#[test]
+fn rpc_math_prints_the_sum() {
+    assert_eq!(run_example_ok("rpc_math", &[]), "What’s 3 + 4? 7\n");
+}
+
+#[test]
+fn rpc_dict_prints_the_sum() {
+    assert_eq!(run_example_ok("rpc_dict", &[]), "What’s 3 + 4? 7\n");
+}
+
+#[test]
+fn rpc_hierarchy_prints_sum_and_difference() {
+    assert_eq!(
+        run_example_ok("rpc_hierarchy", &[]),
+        "What’s 3 + 4? 7\nWhat’s 4 - 3? 1\n"
     );
-    stdout
 }
+
+#[test]
+fn rpc_callbacks_prints_the_client_name() {
+    assert_eq!(
+        run_example_ok("rpc_callbacks", &[]),
+        "Server reply: Client name is \"Monty\"\n"
+    );
+}
+
+// --- agents ----------------------------------------------------------------------------------
 
 /// The container address `tcp://127.0.0.1:PORT` that `output` starts using: the first
 /// `tcp://127.0.0.1:` followed by a port and a `/`.
@@ -85,14 +79,14 @@ fn container_url(output: &str) -> String {
 #[test]
 fn hello_world_greets_three_times() {
     assert_eq!(
-        run_ok("hello_world", &[]),
+        run_example_ok("hello_world", &[]),
         "Monty says:\nHello, World!\nHello, World!\nHello, World!\n"
     );
 }
 
 #[test]
 fn caller_gets_spam_from_callee() {
-    let output = run_ok("caller_callee", &[]);
+    let output = run_example_ok("caller_callee", &[]);
     let c = container_url(&output);
     assert_eq!(
         output,
@@ -106,7 +100,7 @@ fn caller_gets_spam_from_callee() {
 
 #[test]
 fn test_agents_say_hello_and_call_each_other() {
-    let output = run_ok("test_agent", &[]);
+    let output = run_example_ok("test_agent", &[]);
     let c = container_url(&output);
     assert_eq!(
         output,
@@ -120,7 +114,7 @@ fn test_agents_say_hello_and_call_each_other() {
 
 #[test]
 fn sleeper_wakes_up_when_the_external_clock_moves_on() {
-    let output = run_ok("sleeper", &[]);
+    let output = run_example_ok("sleeper", &[]);
     let lines: Vec<&str> = output.lines().collect();
     assert_eq!(lines.len(), 2, "two lines:\n{output}");
     assert_eq!(lines[0], "Gonna sleep for 1s ...");
@@ -158,7 +152,7 @@ fn demo_summary(output: &str) -> Vec<(String, String)> {
 
 #[test]
 fn demo_makes_every_call_between_the_two_containers() {
-    let output = run_ok("demo", &["--agents", "50", "--calls-per-agent", "10"]);
+    let output = run_example_ok("demo", &["--agents", "50", "--calls-per-agent", "10"]);
     let fields = demo_summary(&output);
     let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(keys, ["agents", "calls", "seconds", "calls/s"], "{output}");
@@ -178,7 +172,7 @@ fn demo_makes_every_call_between_the_two_containers() {
 
 #[test]
 fn demo_with_one_agent_per_container() {
-    let fields = demo_summary(&run_ok(
+    let fields = demo_summary(&run_example_ok(
         "demo",
         &["--agents", "1", "--calls-per-agent", "3"],
     ));
@@ -188,11 +182,15 @@ fn demo_with_one_agent_per_container() {
 
 #[test]
 fn demo_refuses_unknown_arguments() {
-    let (status, stdout, stderr) = run("demo", &["--bogus", "1"]);
+    let PeerOutput {
+        status,
+        stdout,
+        stderr,
+    } = run_example("demo", &["--bogus", "1"]);
     assert!(!status.success(), "exit status {status}, stdout:\n{stdout}");
     assert!(stdout.is_empty(), "{stdout}");
     assert!(stderr.contains("--bogus"), "{stderr}");
-    let (status, _, stderr) = run("demo", &["--agents", "many"]);
+    let PeerOutput { status, stderr, .. } = run_example("demo", &["--agents", "many"]);
     assert!(!status.success());
     assert!(stderr.contains("--agents needs a number"), "{stderr}");
 }
