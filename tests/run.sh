@@ -10,5 +10,12 @@ echo "interop peer: $("$AIOMAS_PYTHON" -c 'import aiomas, sys; print("aiomas", a
 
 # Tests run the example binaries (and Python drives some of them), so build them first.
 cargo build --workspace --examples
-cargo test --workspace --all-targets
-cargo test --workspace --doc
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --all-targets 2>&1 | tee -a "$log"
+cargo test --workspace --doc 2>&1 | tee -a "$log"
+
+# One closing line over all test binaries and doctests.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;/) p += $i; if ($(i+1) ~ /^failed;/) f += $i; if ($(i+1) ~ /^ignored;/) s += $i } }
+     END { printf "all tests: %d passed, %d failed, %d skipped\n", p, f, s; if (p == 0 || f > 0) exit 1 }' "$log"
