@@ -23,22 +23,20 @@
 //!
 //! # Latest figures
 //!
-//! 2026-11-23, 2 vCPUs, shared with other builds (load average about 8, so single runs vary by
-//! up to 2x; compare ratios within one run). Criterion's estimates of the latest run, in
-//! calls per second:
+//! 2026-11-23, 2 vCPUs, otherwise idle (load average about 1.5); criterion's estimates in calls
+//! per second, two consecutive runs (single runs vary by up to 30%: compare within a run):
 //!
-//! | mode          | raw     | typed  | dynamic | typed/raw   | dynamic/raw |
-//! |---------------|---------|--------|---------|-------------|-------------|
-//! | sequential    | 52.9 k  | 59.9 k | 61.0 k  | 1.13 (1.10) | 1.15 (1.08) |
-//! | 100 in flight | 173.7 k | 69.9 k | 99.9 k  | 0.40 (0.55) | 0.58 (0.55) |
+//! | mode          | raw    | typed  | dynamic | typed/raw   | dynamic/raw |
+//! |---------------|--------|--------|---------|-------------|-------------|
+//! | sequential    | 59.3 k | 55.1 k | 55.7 k  | 0.93 (0.94) | 0.94 (0.97) |
+//! | 100 in flight | 339 k  | 354 k  | 320 k   | 1.04 (0.68) | 0.95 (0.79) |
 //!
-//! In parentheses: the ratios of the run before it (32.7 k / 36.0 k / 35.5 k sequential,
-//! 170.0 k / 93.7 k / 94.2 k in flight).
-//! Sequentially, typed and dynamic calls are as fast as raw ones within the noise (measured
-//! interleaved, they use about 5% more CPU per call). With 100 calls in flight the RPC layer
-//! reaches only 40-58% of the raw channel's rate: the RPC server spawns a task per request
-//! (`rpc::client::serve`), so replies reach the writer task one at a time and go out in one
-//! `sendto` each (1.5 `sendto` per call against 0.6 for raw; 2.4x the CPU time per call).
+//! In parentheses: the run before (59.8 k / 56.4 k / 57.9 k sequential, 429 k / 292 k / 337 k
+//! in flight). History: the first version of the RPC server spawned a task per request and
+//! reached only 40-58% of the raw rate with 100 calls in flight (one `sendto` per reply). Calls
+//! that finish at once now reply inline, and a busy connection's writer yields once before
+//! flushing, so concurrent replies share a write; a lone call skips the yield (it halved the
+//! sequential rate).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

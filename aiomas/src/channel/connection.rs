@@ -55,6 +55,9 @@ pub(crate) struct Shared {
     pub(crate) incoming: tokio::sync::Mutex<mpsc::UnboundedReceiver<Request>>,
     /// Requests handed out by `recv` and not answered yet; `close` lets them reply first.
     in_flight: AtomicUsize,
+    /// Our requests awaiting replies plus the peer's requests not yet answered: when more than
+    /// one is open, more frames are about to follow and the writer waits a moment to batch them.
+    open_requests: AtomicUsize,
     answered: Notify,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -95,6 +98,7 @@ impl Shared {
             outgoing: out_tx,
             incoming: tokio::sync::Mutex::new(in_rx),
             in_flight: AtomicUsize::new(0),
+            open_requests: AtomicUsize::new(0),
             answered: Notify::new(),
             tasks: Mutex::new(Vec::new()),
         });
@@ -148,6 +152,7 @@ impl Shared {
                 return Err(failure.clone());
             }
             state.pending.insert(msg_id, Pending::Waiting(tx));
+            self.open_requests.fetch_add(1, Ordering::Relaxed);
         }
         let guard = AbandonOnDrop {
             shared: self,
@@ -191,7 +196,10 @@ impl Shared {
                 return;
             }
             state.failure = Some(failure.clone());
-            std::mem::take(&mut state.pending)
+            let pending = std::mem::take(&mut state.pending);
+            self.open_requests
+                .fetch_sub(pending.len(), Ordering::Relaxed);
+            pending
         };
         for (_, entry) in pending {
             if let Pending::Waiting(tx) = entry {
@@ -203,6 +211,15 @@ impl Shared {
 
     pub(crate) fn request_taken(&self) {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A request of the peer was answered or dropped.
+    pub(crate) fn request_closed(&self) {
+        self.open_requests.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn is_busy(&self) -> bool {
+        self.open_requests.load(Ordering::Relaxed) > 1
     }
 
     pub(crate) fn request_done(&self) {
@@ -256,6 +273,9 @@ impl Shared {
 
     fn dispatch_reply(&self, msg_type: u8, msg_id: u64, content: Value) -> Result<(), Error> {
         let entry = self.state().pending.remove(&msg_id);
+        if entry.is_some() {
+            self.open_requests.fetch_sub(1, Ordering::Relaxed);
+        }
         let outcome = match msg_type {
             RESULT => Ok(content),
             _ => Err(Error::Remote(RemoteError::new(
@@ -331,6 +351,7 @@ async fn read_loop(
         let dispatched = conn.format.decode_message(&body).and_then(
             |(msg_type, msg_id, content)| match msg_type {
                 REQUEST => {
+                    conn.open_requests.fetch_add(1, Ordering::Relaxed);
                     let _ = requests.send(Request::new(Arc::downgrade(&conn), msg_id, content));
                     Ok(())
                 }
@@ -387,10 +408,11 @@ async fn write_loop(
             match next {
                 Outgoing::Frame(frame) => {
                     writer.write_all(&frame).await?;
-                    // Batch frames into one write: those already queued, and those of tasks
-                    // that are runnable right now (concurrent callers sending together).
-                    // One yield costs a scheduler round trip and doubles loaded throughput.
-                    if frames.is_empty() {
+                    // Batch frames into one write: those already queued and, on a busy
+                    // connection, those of tasks runnable right now (concurrent calls replying
+                    // together). The yield costs a scheduler round trip, so a lone call skips it.
+                    let busy = || shared.upgrade().is_some_and(|conn| conn.is_busy());
+                    if frames.is_empty() && busy() {
                         tokio::task::yield_now().await;
                     }
                     if frames.is_empty() {

@@ -201,8 +201,9 @@ impl Request {
 
 impl Drop for Request {
     fn drop(&mut self) {
-        if self.tracked {
-            if let Some(connection) = self.connection.upgrade() {
+        if let Some(connection) = self.connection.upgrade() {
+            connection.request_closed();
+            if self.tracked {
                 connection.request_done();
             }
         }
