@@ -125,6 +125,8 @@ fn echo_values(codec: Codec) -> Vec<(&'static str, Value)> {
         ("float 1.0", 1.0.into()),
         ("float -0.0", (-0.0).into()),
         ("float -1e300", (-1e300).into()),
+        // JSON too: Python writes and reads NaN/Infinity tokens, and so do we.
+        ("infinities", list![f64::INFINITY, f64::NEG_INFINITY]),
         ("float 5e-324", 5e-324.into()),
         ("float pi", std::f64::consts::PI.into()),
         ("float 2**53+2", 9_007_199_254_740_994.0.into()),
@@ -216,6 +218,19 @@ async fn rust_client_vs_python_server(codec: Codec, transport: Transport) {
         let reply = reply.unwrap_or_else(|err| panic!("{ctx}: echo {what} failed: {err}"));
         assert_eq!(reply, value, "{ctx}: echo {what} changed the value");
     }
+
+    // NaN is not equal to itself: check it apart.
+    let nan = within(
+        10.0,
+        &format!("{ctx}: echo NaN"),
+        client.send(list!["echo", f64::NAN]),
+    )
+    .await;
+    let nan = nan.unwrap_or_else(|err| panic!("{ctx}: echo NaN failed: {err}"));
+    assert!(
+        nan.as_f64().is_some_and(f64::is_nan),
+        "{ctx}: NaN came back as {nan}"
+    );
 
     // Python's exception: the real traceback, last line `ValueError: msg`.
     let msg = "boom ✓ from rust";

@@ -1,8 +1,11 @@
 //! The JSON codec: what Python's `json.dumps(data, default=...)` writes and `json.loads` reads.
 
+use std::cell::Cell;
+
 use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use super::decode::DecodeSeed;
+use super::non_finite;
 use super::{check_depth, WireFormat};
 use crate::value::Value;
 use crate::Error;
@@ -14,6 +17,8 @@ pub(super) fn encode_message(
     content: &Value,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
+    let non_finite = Cell::new(false);
+    let start = out.len();
     let message = (
         msg_type,
         msg_id,
@@ -21,11 +26,16 @@ pub(super) fn encode_message(
             format,
             value: content,
             depth: 1,
+            non_finite: &non_finite,
         },
     );
     message
-        .serialize(&mut serde_json::Serializer::new(out))
-        .map_err(into_error)
+        .serialize(&mut serde_json::Serializer::new(&mut *out))
+        .map_err(into_error)?;
+    if non_finite.get() {
+        non_finite::markers_to_tokens(out, start);
+    }
+    Ok(())
 }
 
 pub(super) fn encode_value(
@@ -33,16 +43,37 @@ pub(super) fn encode_value(
     value: &Value,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
+    let non_finite = Cell::new(false);
+    let start = out.len();
     let wire = Wire {
         format,
         value,
         depth: 0,
+        non_finite: &non_finite,
     };
-    wire.serialize(&mut serde_json::Serializer::new(out))
-        .map_err(into_error)
+    wire.serialize(&mut serde_json::Serializer::new(&mut *out))
+        .map_err(into_error)?;
+    if non_finite.get() {
+        non_finite::markers_to_tokens(out, start);
+    }
+    Ok(())
 }
 
 pub(super) fn decode(format: &WireFormat, body: &[u8]) -> Result<Value, Error> {
+    match decode_json(format, body) {
+        Err(err) => match non_finite::tokens_to_markers(body) {
+            Some(rewritten) => {
+                let mut value = decode_json(format, &rewritten)?;
+                non_finite::restore(&mut value);
+                Ok(value)
+            }
+            None => Err(err),
+        },
+        ok => ok,
+    }
+}
+
+fn decode_json(format: &WireFormat, body: &[u8]) -> Result<Value, Error> {
     let mut de = serde_json::Deserializer::from_slice(body);
     // Our own depth bound (the same for every codec and for encoding) replaces serde_json's.
     de.disable_recursion_limit();
@@ -71,6 +102,8 @@ struct Wire<'a> {
     format: &'a WireFormat,
     value: &'a Value,
     depth: usize,
+    /// Set when a non-finite float was written as a marker (see `non_finite`).
+    non_finite: &'a Cell<bool>,
 }
 
 impl Wire<'_> {
@@ -80,6 +113,7 @@ impl Wire<'_> {
             format: self.format,
             value,
             depth: self.depth + levels,
+            non_finite: self.non_finite,
         }
     }
 }
@@ -92,9 +126,11 @@ impl Serialize for Wire<'_> {
             Value::Int(i) => s.serialize_i64(*i),
             Value::UInt(u) => s.serialize_u64(*u),
             Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
-            Value::Float(f) => Err(ser::Error::custom(format_args!(
-                "JSON cannot carry the float {f} (use a MsgPack codec)"
-            ))),
+            Value::Float(f) => {
+                // Python writes NaN/Infinity/-Infinity here; see `non_finite`.
+                self.non_finite.set(true);
+                s.serialize_str(&non_finite::marker(*f))
+            }
             Value::Str(v) => s.serialize_str(v),
             Value::Bytes(_) => Err(ser::Error::custom(
                 "No serializer found for type \"bytes\" (JSON cannot carry bytes; use a MsgPack codec)",

@@ -9,6 +9,7 @@ mod date;
 mod decode;
 mod json;
 mod msgpack;
+mod non_finite;
 
 use std::fmt;
 use std::str::FromStr;

@@ -510,21 +510,24 @@ fn json_refuses_bytes() {
     assert_serialization_error(Codec::Json.encode(&Value::Bytes(Vec::new())), "bytes");
 }
 
+/// Non-finite floats travel as Python's `json.dumps` writes them: bare `NaN`, `Infinity`,
+/// `-Infinity` (as map keys they are still refused, as Python's float keys become strings).
 #[test]
-fn json_refuses_non_finite_floats() {
+fn json_writes_non_finite_floats_like_python() {
     let format = plain(Codec::Json);
-    for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-        assert_serialization_error(try_encode(&format, 0, 1, &Value::Float(f)), "float");
-        assert_serialization_error(try_encode(&format, 0, 1, &list([f.into()])), "float");
-        let keyed = Value::Map(vec![(Value::Float(f), Value::Nil)]);
-        assert!(
-            matches!(
-                try_encode(&format, 0, 1, &keyed),
-                Err(Error::Serialization(_))
-            ),
-            "{f} as a key"
-        );
-    }
+    let content = list([
+        f64::NAN.into(),
+        f64::INFINITY.into(),
+        f64::NEG_INFINITY.into(),
+        "NaN".into(),
+    ]);
+    let frame = encode(&format, 0, 1, &content);
+    assert_eq!(frame, br#"[0,1,[NaN,Infinity,-Infinity,"NaN"]]"#.to_vec());
+    let keyed = Value::Map(vec![(Value::Float(f64::NAN), Value::Nil)]);
+    assert!(matches!(
+        try_encode(&format, 0, 1, &keyed),
+        Err(Error::Serialization(_))
+    ));
 }
 
 #[test]
@@ -1082,15 +1085,24 @@ fn invalid_json_is_a_protocol_error() {
     }
 }
 
-/// Python's `json.dumps` writes non-finite floats as `NaN`, `Infinity` and `-Infinity`, which
-/// are not JSON. We refuse them with a clear protocol error (documented limitation: use a
-/// MsgPack codec for non-finite floats), never a panic.
+/// Python's `json.dumps` writes non-finite floats as `NaN`, `Infinity` and `-Infinity` (its
+/// default `allow_nan=True`); we read them back as floats. Strings that merely spell the tokens,
+/// or contain the marker we use internally, stay strings.
 #[test]
-fn python_json_non_finite_floats_are_a_clear_protocol_error() {
-    // J.encode([0, 1, [float('nan'), float('inf'), -float('inf')]])
-    let python = b"[0, 1, [NaN, Infinity, -Infinity]]";
-    let msg = assert_protocol_error(plain(Codec::Json).decode_message(python));
-    assert!(msg.contains("undecodable json message"), "{msg}");
+fn decodes_python_json_non_finite_floats() {
+    // J.encode([0, 1, [float('nan'), float('inf'), -float('inf'), 'NaN', {'Infinity': -inf}]])
+    let python = br#"[0, 1, [NaN, Infinity, -Infinity, "NaN", {"Infinity": -Infinity}]]"#;
+    let (_, _, content) = plain(Codec::Json).decode_message(python).unwrap();
+    let items = content.as_list().unwrap();
+    assert!(items[0].as_f64().unwrap().is_nan());
+    assert_eq!(items[1], Value::Float(f64::INFINITY));
+    assert_eq!(items[2], Value::Float(f64::NEG_INFINITY));
+    assert_eq!(items[3], Value::from("NaN"));
+    assert_eq!(items[4], map([("Infinity", f64::NEG_INFINITY.into())]));
+    // Without bare tokens, a string holding the marker is left alone.
+    let marker_only = b"[0, 1, \"\\u0000NaN\"]";
+    let (_, _, content) = plain(Codec::Json).decode_message(marker_only).unwrap();
+    assert_eq!(content, Value::from("\u{0}NaN"));
 }
 
 #[test]
