@@ -139,18 +139,5 @@ fn main() -> ExitCode {
         }
         Err(err) => return cli::usage_error(PROGRAM, USAGE, &err),
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("{PROGRAM}: cannot start the runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(serve(options)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("{PROGRAM}: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::run(PROGRAM, serve(options))
 }

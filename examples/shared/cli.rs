@@ -31,6 +31,24 @@ pub enum Parsed<T> {
 }
 
 /// Prints `error` with the usage to stderr and returns exit status 2.
+/// Runs the binary's async `main` on a fresh runtime; an error is printed and exits with 1.
+pub fn run(program: &str, main: impl std::future::Future<Output = aiomas::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("{program}: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(main) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{program}: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 pub fn usage_error(program: &str, usage: &str, error: &UsageError) -> ExitCode {
     eprintln!("{usage}\n{program}: error: {error}");
     ExitCode::from(2)

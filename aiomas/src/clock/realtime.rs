@@ -105,7 +105,7 @@ fn after(base: Instant, secs: f64) -> Instant {
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> aiomas::Result<()> {
 /// let clock = RealtimeClock::new();
-/// let handle = clock.call_at(clock.time() + 60.0, || unreachable!())?;
+/// let handle = clock.call_at(clock.time() + 60.0, || panic!("cancelled before it was due"))?;
 /// handle.cancel();
 /// let err = clock.call_at(clock.time(), || ()).unwrap_err();
 /// assert!(err.to_string().ends_with("is in the past"));
