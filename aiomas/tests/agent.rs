@@ -333,3 +333,34 @@ async fn shutdown_stops_agent_tasks_and_closes_connections() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn an_agent_task_can_shut_its_own_container_down() {
+    bounded(async {
+        let c = container(Codec::Json).await;
+        let port = c.addr().unwrap().port().unwrap();
+        let agent = c.spawn(|ctx| Caller {
+            ctx,
+            calls: AtomicU64::new(0),
+        });
+        let container = c.clone();
+        let done = agent.ctx.spawn(async move { container.shutdown().await });
+        let _ = done.await;
+        // The shutdown ran to the end even though it stopped the task that started it.
+        for _ in 0..100 {
+            if c.addr().is_none() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(c.addr().is_none(), "the server is still running");
+        assert!(
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_err(),
+            "the port still accepts"
+        );
+    })
+    .await
+    .unwrap();
+}

@@ -331,3 +331,50 @@ async fn many_concurrent_calls_on_one_connection() {
     client.close().await;
     server.close().await;
 }
+
+#[tokio::test]
+async fn a_proxy_outliving_its_client_keeps_the_connection_served() {
+    let options = ChannelOptions::default();
+    let server = rpc::start_server(Addr::tcp("127.0.0.1", 0), root(), options.clone())
+        .await
+        .unwrap();
+    let client = rpc::open_connection_serving(server.addr(), Monty, options)
+        .await
+        .unwrap();
+    let me = Value::Service(client.service_ref("").unwrap());
+    let calc = client.remote().child("calc");
+    drop(client);
+    // The server calls us back over the connection the proxy keeps open.
+    let reply = tokio::time::timeout(Duration::from_secs(5), calc.call("call_me_back", vec![me]))
+        .await
+        .expect("callback hung: the dropped client stopped serving")
+        .unwrap();
+    assert_eq!(reply, Value::from("Client name is \"Monty\""));
+    server.close().await;
+}
+
+#[tokio::test]
+async fn dropping_a_server_stops_accepting_but_keeps_accepted_connections() {
+    let server = rpc::start_server(Addr::tcp("127.0.0.1", 0), root(), ChannelOptions::default())
+        .await
+        .unwrap();
+    let addr = server.addr().clone();
+    let client = rpc::open_connection(&addr, ChannelOptions::default())
+        .await
+        .unwrap();
+    // One call first, so the connection is accepted (not just in the listen backlog).
+    let first = client
+        .remote()
+        .call("calc/add", vec![1.into(), 1.into()])
+        .await;
+    assert_eq!(first.unwrap(), Value::from(2));
+    drop(server);
+    let sum = tokio::time::timeout(
+        Duration::from_secs(5),
+        client.remote().call("calc/add", vec![1.into(), 2.into()]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sum.unwrap(), Value::from(3));
+    client.close().await;
+}

@@ -251,7 +251,15 @@ impl Container {
 
     /// Shuts the container down: stops agent tasks, closes the outgoing connections, the server
     /// socket and every serving task, and waits for them.
+    ///
+    /// It may be called from an agent's own task: the work runs in a task of its own, so
+    /// stopping the agent tasks does not cut it short.
     pub async fn shutdown(&self) {
+        let this = self.clone();
+        let _ = tokio::spawn(async move { this.shut_down().await }).await;
+    }
+
+    async fn shut_down(&self) {
         self.inner.stop.cancel();
         self.inner.tasks.close();
         if tokio::time::timeout(TASK_GRACE, self.inner.tasks.wait())

@@ -197,8 +197,11 @@ impl Shared {
             }
             state.failure = Some(failure.clone());
             let pending = std::mem::take(&mut state.pending);
-            self.open_requests
-                .fetch_sub(pending.len(), Ordering::Relaxed);
+            let waiting = pending
+                .values()
+                .filter(|p| matches!(p, Pending::Waiting(_)))
+                .count();
+            self.open_requests.fetch_sub(waiting, Ordering::Relaxed);
             pending
         };
         for (_, entry) in pending {
@@ -209,8 +212,11 @@ impl Shared {
         let _ = self.outgoing.send(Outgoing::Close);
     }
 
-    pub(crate) fn request_taken(&self) {
+    /// Counts a request handed out to a handler as in flight until it is answered.
+    pub(crate) fn take_request(&self, mut request: Request) -> Request {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
+        request.tracked = true;
+        request
     }
 
     /// A request of the peer was answered or dropped.
@@ -273,7 +279,7 @@ impl Shared {
 
     fn dispatch_reply(&self, msg_type: u8, msg_id: u64, content: Value) -> Result<(), Error> {
         let entry = self.state().pending.remove(&msg_id);
-        if entry.is_some() {
+        if matches!(entry, Some(Pending::Waiting(_))) {
             self.open_requests.fetch_sub(1, Ordering::Relaxed);
         }
         let outcome = match msg_type {
@@ -305,15 +311,25 @@ impl Drop for Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&self.id);
-        // The writer ends by itself once it has flushed what is queued (its sender is ours);
-        // only the reader, parked on the socket, must be stopped.
-        if let Some(reader) = self
-            .tasks
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .first()
-        {
+        // The reader, parked on the socket, is stopped. The writer ends by itself once it has
+        // flushed what is queued (its sender is ours), unless the peer stopped reading: then
+        // it gets the same grace as `close` before it is stopped too.
+        let mut tasks =
+            std::mem::take(self.tasks.get_mut().unwrap_or_else(|p| p.into_inner())).into_iter();
+        if let Some(reader) = tasks.next() {
             reader.abort();
+        }
+        if let (Some(mut writer), Ok(runtime)) =
+            (tasks.next(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(async move {
+                if tokio::time::timeout(CLOSE_GRACE, &mut writer)
+                    .await
+                    .is_err()
+                {
+                    writer.abort();
+                }
+            });
         }
     }
 }
@@ -328,6 +344,8 @@ impl Drop for AbandonOnDrop<'_> {
     fn drop(&mut self) {
         if let Some(entry) = self.shared.state().pending.get_mut(&self.msg_id) {
             *entry = Pending::Abandoned;
+            // Nobody waits for this reply any more: it no longer makes the connection busy.
+            self.shared.open_requests.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

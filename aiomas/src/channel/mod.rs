@@ -83,15 +83,27 @@ impl Channel {
     pub async fn recv(&self) -> Result<Request, Error> {
         let mut incoming = self.shared.incoming.lock().await;
         match incoming.recv().await {
-            Some(mut request) => {
-                self.shared.request_taken();
-                request.tracked = true;
-                Ok(request)
-            }
+            Some(request) => Ok(self.shared.take_request(request)),
             None => Err(self
                 .shared
                 .failure()
                 .unwrap_or_else(|| ConnectionError::closed().into())),
+        }
+    }
+
+    /// Takes the peer's requests out of the channel, for a layer that serves them for as long
+    /// as the connection lives (not as long as some handle to it); `recv` then fails.
+    pub(crate) fn take_requests(&self) -> Requests {
+        let (_, closed) = tokio::sync::mpsc::unbounded_channel();
+        let incoming = match self.shared.incoming.try_lock() {
+            Ok(mut incoming) => std::mem::replace(&mut *incoming, closed),
+            // Someone waits in `recv`: they keep the requests; the taker sees none.
+            Err(_) => closed,
+        };
+        Requests {
+            incoming,
+            connection: Arc::downgrade(&self.shared),
+            peer: self.shared.peer.clone(),
         }
     }
 
@@ -137,6 +149,37 @@ impl PartialEq for Channel {
 }
 
 impl Eq for Channel {}
+
+/// The peer's requests of one connection; ends when the connection does.
+pub(crate) struct Requests {
+    incoming: tokio::sync::mpsc::UnboundedReceiver<Request>,
+    connection: Weak<Shared>,
+    peer: String,
+}
+
+impl Requests {
+    /// The next request, or `None` once the connection is gone.
+    pub(crate) async fn next(&mut self) -> Option<Request> {
+        let request = self.incoming.recv().await?;
+        match self.connection.upgrade() {
+            Some(connection) => Some(connection.take_request(request)),
+            None => Some(request),
+        }
+    }
+
+    /// Why the connection ended.
+    pub(crate) fn failure(&self) -> Error {
+        self.connection
+            .upgrade()
+            .and_then(|connection| connection.failure())
+            .unwrap_or_else(|| ConnectionError::closed().into())
+    }
+
+    /// The peer's address as text.
+    pub(crate) fn peer(&self) -> &str {
+        &self.peer
+    }
+}
 
 /// A request from the peer, received with [`Channel::recv`]. Answer it with
 /// [`reply`](Self::reply) or [`fail`](Self::fail).

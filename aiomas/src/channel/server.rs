@@ -154,6 +154,11 @@ impl Drop for Server {
         {
             task.abort();
         }
+        // Dropping a JoinSet aborts its tasks; accepted connections live on until they close.
+        self.handlers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .detach_all();
     }
 }
 

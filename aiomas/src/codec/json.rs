@@ -1,5 +1,6 @@
 //! The JSON codec: what Python's `json.dumps(data, default=...)` writes and `json.loads` reads.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 
 use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -172,14 +173,14 @@ impl Serialize for Wire<'_> {
 }
 
 /// JSON object keys are strings; like Python's `json.dumps`, scalars are converted.
-fn json_key(key: &Value) -> Result<String, String> {
+fn json_key(key: &Value) -> Result<Cow<'_, str>, String> {
     match key {
-        Value::Str(s) => Ok(s.clone()),
-        Value::Int(i) => Ok(i.to_string()),
-        Value::UInt(u) => Ok(u.to_string()),
-        Value::Float(f) if f.is_finite() => Ok(format!("{f:?}")),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Nil => Ok("null".to_owned()),
+        Value::Str(s) => Ok(Cow::Borrowed(s)),
+        Value::Int(i) => Ok(i.to_string().into()),
+        Value::UInt(u) => Ok(u.to_string().into()),
+        Value::Float(f) if f.is_finite() => Ok(format!("{f:?}").into()),
+        Value::Bool(b) => Ok(b.to_string().into()),
+        Value::Nil => Ok("null".into()),
         other => Err(format!(
             "keys must be str, int, float, bool or None, not {}",
             other.type_name()

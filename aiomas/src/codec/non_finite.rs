@@ -22,22 +22,35 @@ pub(super) fn marker(value: f64) -> String {
     format!("\u{0}{token}")
 }
 
+/// How serde_json writes a marker: a JSON string starting with an escaped NUL.
+const QUOTED_MARKER_START: &[u8] = b"\"\\u0000";
+
 /// Turns the markers serde_json wrote (as `"\u0000NaN"`) into Python's bare tokens.
 pub(super) fn markers_to_tokens(out: &mut Vec<u8>, start: usize) {
     let mut rewritten = Vec::with_capacity(out.len() - start);
     let mut rest = &out[start..];
-    'scan: while !rest.is_empty() {
-        for (token, _) in TOKENS {
-            let quoted = format!("\"\\u0000{token}\"");
-            if rest.starts_with(quoted.as_bytes()) {
-                rewritten.extend_from_slice(token.as_bytes());
-                rest = &rest[quoted.len()..];
-                continue 'scan;
+    while let Some(at) = rest
+        .windows(QUOTED_MARKER_START.len())
+        .position(|w| w == QUOTED_MARKER_START)
+    {
+        rewritten.extend_from_slice(&rest[..at]);
+        let after = &rest[at + QUOTED_MARKER_START.len()..];
+        let token = TOKENS
+            .iter()
+            .map(|(token, _)| token.as_bytes())
+            .find(|token| after.starts_with(token) && after.get(token.len()) == Some(&b'"'));
+        match token {
+            Some(token) => {
+                rewritten.extend_from_slice(token);
+                rest = &after[token.len() + 1..];
+            }
+            None => {
+                rewritten.extend_from_slice(QUOTED_MARKER_START);
+                rest = after;
             }
         }
-        rewritten.push(rest[0]);
-        rest = &rest[1..];
     }
+    rewritten.extend_from_slice(rest);
     out.truncate(start);
     out.extend_from_slice(&rewritten);
 }

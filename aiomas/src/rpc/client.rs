@@ -6,12 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
-use tokio::task::JoinHandle;
 use tracing::debug;
 
 use super::service::call;
 use super::{Args, Exception, FromProxy, Proxy, Service};
-use crate::channel::{Channel, Request};
+use crate::channel::{Channel, Request, Requests};
 use crate::{Error, Home, ServiceRef, Value};
 
 /// A root service served on connections, with the id that service references carry.
@@ -54,39 +53,34 @@ pub struct RpcClient {
     channel: Channel,
     root: Option<Arc<Root>>,
     reset: Arc<ResetWatch>,
-    /// Set for connections we opened: the last clone stops serving when dropped.
-    serve_task: Option<Arc<AbortOnDrop>>,
-}
-
-struct AbortOnDrop(JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 impl RpcClient {
     /// A client that serves `root` (if any) in a task of its own.
+    /// A client that serves `root` (if any) in a task of its own, for as long as the connection
+    /// lives: proxies keep it alive after the client is dropped, and the peer is still served.
     pub(crate) fn spawn(channel: Channel, root: Option<Arc<Root>>) -> RpcClient {
         let reset = Arc::new(ResetWatch::default());
-        let task = tokio::spawn(serve(channel.clone(), root.clone(), reset.clone()));
+        tokio::spawn(serve(
+            channel.take_requests(),
+            root.clone(),
+            reset.clone(),
+            None,
+        ));
         RpcClient {
             channel,
             root,
             reset,
-            serve_task: Some(Arc::new(AbortOnDrop(task))),
         }
     }
 
-    /// A client for a server-side connection; the caller runs [`serve`] itself.
+    /// A client for a server-side connection, which the server serves itself.
     pub(crate) fn borrowed(channel: Channel, root: Arc<Root>) -> (RpcClient, Arc<ResetWatch>) {
         let reset = Arc::new(ResetWatch::default());
         let client = RpcClient {
             channel,
             root: Some(root),
             reset: reset.clone(),
-            serve_task: None,
         };
         (client, reset)
     }
@@ -124,13 +118,12 @@ impl RpcClient {
             .unwrap_or_else(|p| p.into_inner()) = Some(Box::new(callback));
     }
 
-    /// Closes the connection and stops serving it.
+    /// Closes the connection and stops serving it. Calls being handled get a moment (2 s) to
+    /// send their replies first; an exposed method that closes its own connection therefore
+    /// waits that long for itself, and its reply is not sent.
     pub async fn close(&self) {
         self.reset.closing.store(true, Ordering::SeqCst);
         self.channel.close().await;
-        if let Some(task) = &self.serve_task {
-            task.0.abort();
-        }
     }
 }
 
@@ -142,25 +135,28 @@ impl fmt::Debug for RpcClient {
     }
 }
 
-/// Serves `root` on `channel` until the connection ends, each request in its own task.
-pub(crate) async fn serve(channel: Channel, root: Option<Arc<Root>>, reset: Arc<ResetWatch>) {
-    let err = loop {
-        match channel.recv().await {
-            Ok(request) => {
-                // Run the call inline until it first waits: replies of calls that complete at
-                // once then leave together in one write. Calls that wait go on in their own
-                // task, so they still run concurrently.
-                let mut call = Box::pin(handle(root.clone(), request));
-                let finished =
-                    std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
-                if !finished {
-                    tokio::spawn(call);
-                }
-            }
-            Err(err) => break err,
+/// Serves `root` on a connection's requests until the connection ends. A server keeps the
+/// connection open meanwhile (`keep_open`); a client's connection lives as long as its handles.
+pub(crate) async fn serve(
+    mut requests: Requests,
+    root: Option<Arc<Root>>,
+    reset: Arc<ResetWatch>,
+    keep_open: Option<Channel>,
+) {
+    while let Some(request) = requests.next().await {
+        // Run the call inline until it first waits: replies of calls that complete at once
+        // then leave together in one write. Calls that wait go on in their own task, so they
+        // still run concurrently.
+        let mut call = Box::pin(handle(root.clone(), request));
+        let finished =
+            std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
+        if !finished {
+            tokio::spawn(call);
         }
-    };
-    debug!(peer = %channel.peer(), "RPC connection ended: {err}");
+    }
+    drop(keep_open);
+    let err = requests.failure();
+    debug!(peer = %requests.peer(), "RPC connection ended: {err}");
     if !reset.closing.load(Ordering::SeqCst) {
         if let Some(callback) = reset
             .callback

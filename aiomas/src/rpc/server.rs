@@ -120,7 +120,12 @@ pub(crate) async fn start_server_with_root(
     let on_client = move |channel: channel::Channel| {
         let (client, reset) = RpcClient::borrowed(channel.clone(), served.clone());
         client_connected(client);
-        serve(channel, Some(served.clone()), reset)
+        serve(
+            channel.take_requests(),
+            Some(served.clone()),
+            reset,
+            Some(channel),
+        )
     };
     let server = Server::start(addr, rpc_options(options), Some(root.id), on_client).await?;
     Ok(RpcServer { server, root })
