@@ -141,16 +141,10 @@ fn method(method: &Method) -> TokenStream {
     let ok = method.ret.ok_type();
     let inner = inner();
     // Not `Proxy::invoke`: awaiting a future generic over an undecodable `T` reports the missing
-    // `Deserialize` twice (for the call and for the future); a sync decode reports it once.
+    // `Deserialize` twice (for the call and for the future); the sync decode it uses reports it once.
     let reply = Ident::new("reply", Span::mixed_site());
     let decode = quote_spanned! {ok.span()=>
-        ::aiomas::from_value::<#ok>(#reply).map_err(|err| {
-            ::aiomas::Error::Deserialization(::std::format!(
-                "the result of {}() does not fit the expected type: {}",
-                #wire,
-                err,
-            ))
-        })
+        ::aiomas::rpc::__private::decode_result::<#ok>(#wire, #reply)
     };
     quote! {
         #docs

@@ -97,8 +97,8 @@ fn reply(ret: &Returns, call: TokenStream) -> TokenStream {
         Returns::Value(ty) => quote_spanned! {ty.span()=>
             ::aiomas::rpc::__private::encode::<#ty>(&#call)
         },
-        // Not `ok_or_exception(call)`: its two bounds would share one span, and each would be
-        // reported again next to the one from `checks`.
+        // Not one generic helper over the `Result`: its two bounds would share one span, and each
+        // would be reported again next to the one from `checks`.
         Returns::Result { ok, err } => {
             let err_span = err.as_ref().map_or(ok.span(), |err| err.span());
             // Hygienic locals, located at the types so that errors about them point there.

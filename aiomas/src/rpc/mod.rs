@@ -90,15 +90,7 @@ pub mod __private {
         to_value(value).map_err(Exception::from)
     }
 
-    /// Encodes an exposed method's `Result`; its error becomes an exception reply.
-    pub fn ok_or_exception<T: Serialize, E: Display + 'static>(
-        result: Result<T, E>,
-    ) -> Result<Value, Exception> {
-        match result {
-            Ok(value) => encode(&value),
-            Err(err) => Err(Exception::from_error(&err)),
-        }
-    }
+    pub use super::proxy::decode_result;
 
     /// Encodes one argument of a proxy call.
     pub fn arg<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {

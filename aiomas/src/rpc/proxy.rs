@@ -132,12 +132,7 @@ impl Proxy {
         kwargs: Vec<(String, Value)>,
     ) -> Result<R, Error> {
         let result = self.call_kw(method, args, kwargs).await?;
-        from_value(result).map_err(|err| {
-            Error::Deserialization(format!(
-                "the result of {}() does not fit the expected type: {err}",
-                method
-            ))
-        })
+        decode_result(method, result)
     }
 
     fn unreachable(&self) -> Error {
@@ -209,6 +204,16 @@ impl FromProxy for Proxy {
     fn proxy(&self) -> &Proxy {
         self
     }
+}
+
+/// Decodes the result of a call of `method` into `R` (typed proxies call it after `call_kw`).
+#[doc(hidden)]
+pub fn decode_result<R: DeserializeOwned>(method: &str, result: Value) -> Result<R, Error> {
+    from_value(result).map_err(|err| {
+        Error::Deserialization(format!(
+            "the result of {method}() does not fit the expected type: {err}"
+        ))
+    })
 }
 
 /// Links a service type to its typed proxy (`Calculator` -> `CalculatorProxy`).

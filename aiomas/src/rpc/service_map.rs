@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::service::BoxFuture;
 use super::{Args, Exception, Proxy, Route, Service, Typed};
-use crate::{to_value, Value};
+use crate::Value;
 
 type Function = Arc<dyn Fn(Args) -> BoxFuture<'static, Result<Value, Exception>> + Send + Sync>;
 
@@ -65,12 +65,7 @@ impl ServiceMap {
     {
         let function: Function = Arc::new(move |args| {
             let call = f(args);
-            Box::pin(async move {
-                match call.await {
-                    Ok(value) => to_value(&value).map_err(Exception::from),
-                    Err(err) => Err(Exception::from_error(&err)),
-                }
-            })
+            Box::pin(async move { Exception::reply_for(call.await) })
         });
         self.entries.insert(name.into(), Entry::Function(function));
         self
