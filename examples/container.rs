@@ -145,13 +145,9 @@ async fn run(options: Options) -> aiomas::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let options = match ArgStream::from_env().and_then(parse) {
-        Ok(Parsed::Run(options)) => options,
-        Ok(Parsed::Help) => {
-            println!("{USAGE}\n\n{HELP}");
-            return ExitCode::SUCCESS;
-        }
-        Err(err) => return cli::usage_error(PROGRAM, USAGE, &err),
+    let options = match cli::options_or_exit(PROGRAM, USAGE, HELP, parse) {
+        Ok(options) => options,
+        Err(exit) => return exit,
     };
     tracing_subscriber::fmt()
         .with_max_level(options.log_level)

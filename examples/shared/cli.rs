@@ -31,6 +31,24 @@ pub enum Parsed<T> {
 }
 
 /// Prints `error` with the usage to stderr and returns exit status 2.
+/// Parses the command line with `parse`; `--help` and bad arguments end the process here
+/// (status 0 after the help text, 2 after a usage error), as argparse does.
+pub fn options_or_exit<T>(
+    program: &str,
+    usage: &str,
+    help: &str,
+    parse: impl FnOnce(ArgStream) -> Result<Parsed<T>, UsageError>,
+) -> Result<T, ExitCode> {
+    match ArgStream::from_env().and_then(parse) {
+        Ok(Parsed::Run(options)) => Ok(options),
+        Ok(Parsed::Help) => {
+            println!("{usage}\n\n{help}");
+            Err(ExitCode::SUCCESS)
+        }
+        Err(err) => Err(usage_error(program, usage, &err)),
+    }
+}
+
 /// Runs the binary's async `main` on a fresh runtime; an error is printed and exits with 1.
 pub fn run(program: &str, main: impl std::future::Future<Output = aiomas::Result<()>>) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
