@@ -2,7 +2,7 @@
 
 - :class:`Collector`: an event-based mosaik simulator (python starter) whose
   ``Monitor`` records every input it gets in :data:`COLLECTED`
-  (``{source full id: {attr: {time: value}}}``, in arrival order).
+  (``{source full id: {attr: {time: value}}}``).
 - :func:`sim_config`: the ``SIM_CONFIG`` entry that starts the Python
   original or our Rust port of mosaik-api-v3's ``example_sim`` /
   ``example_mas``, with the ``cmd`` starter or (Rust only) the ``connect``
@@ -36,6 +36,14 @@ class Collector(mosaik_api_v3.Simulator):
         super().__init__(COLLECTOR_META)
         self.eid = None
 
+    def init(self, sid, time_resolution, every=None):
+        """With *every*, a time-based collector stepping every *every* steps
+        (else event-based: stepped by its inputs)."""
+        self.every = every
+        if every:
+            self.meta['type'] = 'time-based'
+        return self.meta
+
     def create(self, num, model):
         assert num == 1 and self.eid is None, 'one Monitor only'
         self.eid = 'Monitor'
@@ -45,15 +53,16 @@ class Collector(mosaik_api_v3.Simulator):
         for attr, values in inputs.get(self.eid, {}).items():
             for src, value in values.items():
                 COLLECTED.setdefault(src, {}).setdefault(attr, {})[time] = value
-        return None
+        return time + self.every if self.every else None
 
     def get_data(self, outputs):
         return {}
 
 
 def collected_json():
-    """The collected data as one JSON line (keys in arrival order)."""
-    return json.dumps(COLLECTED)
+    """The collected data as one JSON line, keys sorted (mosaik hands a
+    simulator its inputs in set order, which varies between runs)."""
+    return json.dumps(COLLECTED, sort_keys=True)
 
 
 PYTHON_LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)),

@@ -176,6 +176,46 @@ fn ports_started_with_the_connect_starter_match_and_exit_0() {
     }
 }
 
+/// `examples/mosaik_agents.rs` under mosaik: two watcher agents fed by ExampleSim `A`
+/// entities (init_val 0 and 10, step_size 3: values 3, 6, 9, 12 and 13, 16, 19, 22 at times
+/// 0, 3, 6, 9), threshold 5, patrolling every 2 s of the container's clock, until 10.
+/// The simulator is stepped at its inputs' times and at the agents' wake-ups (0, 2, 3, 4, 6,
+/// 8, 9); at each, an agent has counted every input above 5 so far (`alarms`) and has
+/// patrolled once per 2 s passed, each time asking mosaik for the progress (`patrols`).
+#[test]
+fn agents_follow_mosaik_time() {
+    let out = run_script(
+        "mosaik_scenario.py",
+        &["agents", "--sim", "rust", "--until", "10"],
+    )
+    .stdout;
+    let times: Vec<u64> = (0..10).filter(|t| t % 2 == 0 || t % 3 == 0).collect();
+    let expected_watcher = |init_val: u64| {
+        let mut alarms = 0;
+        let mut alarms_json = Vec::new();
+        let mut patrols_json = Vec::new();
+        for &t in &times {
+            let value = init_val + 3 * (t / 3 + 1);
+            if value > 5 {
+                alarms += 1;
+            }
+            alarms_json.push(format!("\"{t}\": {alarms}"));
+            patrols_json.push(format!("\"{t}\": {}", t / 2));
+        }
+        format!(
+            "{{\"alarms\": {{{}}}, \"patrols\": {{{}}}}}",
+            alarms_json.join(", "),
+            patrols_json.join(", ")
+        )
+    };
+    let want = format!(
+        "COLLECTED {{\"Watchers-0.0\": {}, \"Watchers-0.1\": {}}}\n",
+        expected_watcher(0),
+        expected_watcher(10)
+    );
+    assert_eq!(out, want);
+}
+
 fn assert_checks_pass(args: &[&str]) {
     let out = run_script("mosaik_checks.py", args).stdout;
     let last = out.trim_end().lines().last().unwrap_or_default();

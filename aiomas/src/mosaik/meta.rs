@@ -1,5 +1,7 @@
 //! The simulator's `meta`: its type, its models and their attributes, its extra methods.
 
+use std::collections::BTreeSet;
+
 use crate::rpc::Exception;
 use crate::Value;
 
@@ -114,30 +116,56 @@ impl Model {
     }
 
     /// The checks mosaik makes when it reads the model (`parse_attrs`), so a bad model fails
-    /// in `init` with a clear message rather than later in the scenario.
+    /// in `init` with a clear message rather than later in the scenario: `trigger` and
+    /// `non-trigger` split the inputs, `persistent` and `non-persistent` split `attrs`
+    /// (what is not given is inferred, with the simulator type's defaults), and a time-based
+    /// (event-based) simulator has no triggering (non-triggering) inputs and no
+    /// non-persistent (persistent) outputs.
     fn check(&self, name: &str, sim_type: SimType) -> Result<(), String> {
-        let lists = [
-            ("trigger", &self.trigger, SimType::TimeBased),
-            ("non-trigger", &self.non_trigger, SimType::EventBased),
-            ("non-persistent", &self.non_persistent, SimType::TimeBased),
-            ("persistent", &self.persistent, SimType::EventBased),
-        ];
-        for (key, list, refused_by) in lists {
-            let Some(list) = list else { continue };
-            if sim_type == refused_by && !list.is_empty() {
+        use SimType::{EventBased, Hybrid, TimeBased};
+        let given = |list: &Option<Vec<String>>| list.as_ref().map(|l| Attrs::Some(set(l)));
+        let empty = Some(Attrs::Some(BTreeSet::new()));
+        let attrs = Attrs::Some(set(&self.attrs));
+        let inputs = if self.any_inputs {
+            Attrs::All
+        } else {
+            attrs.clone()
+        };
+        let (non_trigger_default, trigger_default) = match sim_type {
+            TimeBased => (None, empty.clone()),
+            EventBased => (empty.clone(), None),
+            Hybrid if self.trigger.is_some() => (None, None),
+            Hybrid => (Some(inputs.clone()), None),
+        };
+        let (non_trigger, trigger) = split(
+            &inputs,
+            given(&self.non_trigger).or(non_trigger_default),
+            given(&self.trigger).or(trigger_default),
+            ("non-trigger", "trigger"),
+        )
+        .map_err(|e| format!("model {name}: {e}"))?;
+        let (persistent_default, non_persistent_default) = match sim_type {
+            EventBased => (empty.clone(), None),
+            _ => (None, empty.clone()),
+        };
+        let (persistent, non_persistent) = split(
+            &attrs,
+            given(&self.persistent).or(persistent_default),
+            given(&self.non_persistent).or(non_persistent_default),
+            ("persistent", "non-persistent"),
+        )
+        .map_err(|e| format!("model {name}: {e}"))?;
+        let refused = match sim_type {
+            TimeBased => [("trigger", trigger), ("non-persistent", non_persistent)],
+            EventBased => [("non-trigger", non_trigger), ("persistent", persistent)],
+            Hybrid => return Ok(()),
+        };
+        for (key, part) in refused {
+            if !part.is_empty() {
                 return Err(format!(
-                    "model {name}: {} simulators may not list {key} attrs (use SimType::Hybrid)",
+                    "model {name}: {} simulators may not have {key} attrs (use SimType::Hybrid)",
                     sim_type.as_str()
                 ));
-            }
-            let is_input = key.contains("trigger");
-            for attr in list {
-                let known = self.attrs.contains(attr) || (is_input && self.any_inputs);
-                if !known {
-                    return Err(format!(
-                        "model {name}: {key} attr {attr:?} is not one of its attrs"
-                    ));
-                }
             }
         }
         Ok(())
@@ -167,6 +195,60 @@ impl Model {
         }
         Value::Map(entries)
     }
+}
+
+fn set(names: &[String]) -> BTreeSet<String> {
+    names.iter().cloned().collect()
+}
+
+/// A set of attribute names, or all names (a model with `any_inputs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Attrs {
+    All,
+    Some(BTreeSet<String>),
+}
+
+impl Attrs {
+    fn is_empty(&self) -> bool {
+        matches!(self, Attrs::Some(s) if s.is_empty())
+    }
+}
+
+/// mosaik's `parse_set_triple`: `a` and `b` (one may be inferred) split `union` in two.
+fn split(
+    union: &Attrs,
+    a: Option<Attrs>,
+    b: Option<Attrs>,
+    (a_name, b_name): (&str, &str),
+) -> Result<(Attrs, Attrs), String> {
+    let rest = |part: &Attrs| match (union, part) {
+        (Attrs::Some(all), Attrs::Some(part)) => Attrs::Some(all - part),
+        // Everything but a finite set is never empty; everything but everything is.
+        (Attrs::All, Attrs::Some(_)) => Attrs::All,
+        (_, Attrs::All) => Attrs::Some(BTreeSet::new()),
+    };
+    let (a, b) = match (a, b) {
+        (Some(a), Some(b)) => (a, b),
+        (Some(a), None) => {
+            let b = rest(&a);
+            (a, b)
+        }
+        (None, Some(b)) => (rest(&b), b),
+        (None, None) => return Err(format!("{a_name} or {b_name} must be given")),
+    };
+    let (Attrs::Some(a_set), Attrs::Some(b_set)) = (&a, &b) else {
+        return Ok((a, b));
+    };
+    if let Some(both) = a_set.intersection(b_set).next() {
+        return Err(format!("attr {both:?} is both {a_name} and {b_name}"));
+    }
+    let joined: BTreeSet<String> = a_set.union(b_set).cloned().collect();
+    if Attrs::Some(joined) != *union {
+        return Err(format!(
+            "{a_name} and {b_name} attrs must together be exactly its attrs"
+        ));
+    }
+    Ok((a, b))
 }
 
 /// A simulator's meta, returned by `init`.
@@ -278,13 +360,34 @@ mod tests {
     }
 
     #[test]
-    fn listed_attrs_must_be_known() {
+    fn listed_attrs_must_split_the_attrs() {
         let meta = Meta::new(SimType::Hybrid)
             .model("A", Model::public().attrs(["x"]).non_persistent(["y"]));
-        assert!(meta.to_value().unwrap_err().message().contains("\"y\""));
-        let meta = Meta::new(SimType::EventBased)
-            .model("A", Model::public().any_inputs().trigger(["anything"]));
+        assert!(meta.to_value().is_err());
+        // Hybrid: non-persistent defaults to none, so `persistent` must list every attr.
+        let meta = Meta::new(SimType::Hybrid).model(
+            "A",
+            Model::public()
+                .attrs(["in", "out"])
+                .trigger(["in"])
+                .persistent(["out"]),
+        );
+        assert!(meta.to_value().unwrap_err().message().contains("exactly"));
+        let meta = Meta::new(SimType::Hybrid).model(
+            "A",
+            Model::public()
+                .attrs(["in", "out"])
+                .trigger(["in"])
+                .persistent(["out"])
+                .non_persistent(["in"]),
+        );
         assert!(meta.to_value().is_ok());
+        let meta =
+            Meta::new(SimType::EventBased).model("A", Model::public().any_inputs().attrs(["out"]));
+        assert!(meta.to_value().is_ok());
+        let meta = Meta::new(SimType::EventBased)
+            .model("A", Model::public().attrs(["x"]).persistent(["x"]));
+        assert!(meta.to_value().is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@
 
 mod cli;
 mod data;
+mod mas;
 mod meta;
 mod proxy;
 mod repr;
@@ -33,6 +34,7 @@ pub use cli::{
 pub use data::{
     CreatedEntity, EntityData, EntityInputs, Inputs, OutputData, OutputRequest, Sources, Time,
 };
+pub use mas::{MosaikTime, MAX_SETTLE_ROUNDS, SETTLE_ROUNDS};
 pub use meta::{Meta, Model, SimType, API_VERSION};
 pub use proxy::{EntityQuery, EntitySpec, MosaikProxy};
 pub use repr::py_repr;

@@ -1,7 +1,10 @@
 //! [`MosaikProxy`]: the simulator's requests to mosaik, on the connection mosaik drives it on.
 
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::sync::watch;
 
 use super::data::Time;
 use crate::channel::Channel;
@@ -63,17 +66,51 @@ pub struct EntitySpec {
 #[derive(Debug, Clone)]
 pub struct MosaikProxy {
     channel: Channel,
+    /// How many requests wait for mosaik's reply (all clones share it).
+    in_flight: Arc<watch::Sender<usize>>,
+}
+
+/// Counts one request as in flight for as long as it lives.
+struct InFlight<'a>(&'a watch::Sender<usize>);
+
+impl<'a> InFlight<'a> {
+    fn new(count: &'a watch::Sender<usize>) -> Self {
+        count.send_modify(|n| *n += 1);
+        InFlight(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
 }
 
 impl MosaikProxy {
     /// A proxy sending on `channel`.
     pub fn new(channel: Channel) -> Self {
-        MosaikProxy { channel }
+        MosaikProxy {
+            channel,
+            in_flight: Arc::new(watch::Sender::new(0)),
+        }
     }
 
     async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, Error> {
         let request = vec![method.into(), Value::List(args), Value::Map(Vec::new())];
+        let _counted = InFlight::new(&self.in_flight);
         self.channel.send(Value::List(request)).await
+    }
+
+    /// How many requests (of this proxy and its clones) wait for mosaik's reply.
+    pub fn requests_in_flight(&self) -> usize {
+        *self.in_flight.borrow()
+    }
+
+    /// Waits until no request waits for mosaik's reply.
+    pub async fn all_answered(&self) {
+        let mut count = self.in_flight.subscribe();
+        // The sender lives in `self`, so the wait ends only when the count reaches 0.
+        let _ = count.wait_for(|n| *n == 0).await;
     }
 
     async fn call_decoded<T: DeserializeOwned>(
