@@ -42,7 +42,7 @@ impl Caller {
             .connect(&callee_url, Retry::Never)
             .await?;
         callee
-            .call("greet", vec![Value::Service(self.ctx.me())])
+            .call("greet", vec![Value::from(self.ctx.me())])
             .await
             .map(|v| v.to_string())
     }
