@@ -69,6 +69,17 @@ fn method_arm(method: &Method) -> TokenStream {
         };
         quote!(let #name: #ty = #value?;)
     });
+    let signature = method.params.iter().map(|param| {
+        let wire = &param.wire_name;
+        match &param.kind {
+            ParamKind::Required => quote!(::aiomas::rpc::Param::Required(#wire)),
+            ParamKind::Optional(_) | ParamKind::Default(_) => {
+                quote!(::aiomas::rpc::Param::Optional(#wire))
+            }
+            ParamKind::RestArgs => quote!(::aiomas::rpc::Param::Args),
+            ParamKind::RestKwargs => quote!(::aiomas::rpc::Param::Kwargs),
+        }
+    });
     let rust_name = &method.rust_name;
     let names = method.params.iter().map(|param| &param.name);
     let await_ = method.is_async.then(|| quote!(.await));
@@ -78,6 +89,8 @@ fn method_arm(method: &Method) -> TokenStream {
     let wire = &method.wire_name;
     let handler = quote_spanned! {rust_name.span()=>
         ::aiomas::rpc::Route::method(move |mut #args: ::aiomas::rpc::Args| async move {
+            // Python binds all arguments before the body runs: its errors come first.
+            #args.check(&[#(#signature),*])?;
             #(#decode)*
             #args.finish()?;
             #reply
