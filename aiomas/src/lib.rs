@@ -10,7 +10,11 @@ pub mod clock;
 pub mod codec;
 mod error;
 pub mod rpc;
+#[cfg(feature = "tls")]
 pub mod tls;
+#[cfg(not(feature = "tls"))]
+#[path = "tls/disabled.rs"]
+mod tls;
 mod value;
 
 pub use clock::{Clock, ExternalClock, RealtimeClock};
