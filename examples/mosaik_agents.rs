@@ -14,7 +14,7 @@
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use aiomas::agent::{AgentContext, Container, ContainerOptions};
+use aiomas::agent::{AgentContext, AgentHandle, Container, ContainerOptions};
 use aiomas::channel::Addr;
 use aiomas::mosaik::{
     CreatedEntity, Inputs, Meta, Model, MosaikProxy, MosaikTime, OutputData, OutputRequest, Params,
@@ -74,11 +74,11 @@ struct Watchers {
     time: MosaikTime,
     container: Option<Container>,
     mosaik: Option<MosaikProxy>,
-    agents: Vec<Arc<Watcher>>,
+    agents: Vec<AgentHandle<Watcher>>,
 }
 
 impl Watchers {
-    fn agent(&self, eid: &str) -> Result<&Arc<Watcher>, Exception> {
+    fn agent(&self, eid: &str) -> Result<&AgentHandle<Watcher>, Exception> {
         eid.parse::<usize>()
             .ok()
             .and_then(|i| self.agents.get(i))
@@ -123,9 +123,9 @@ impl Simulator for Watchers {
                 threshold,
                 mosaik: mosaik.clone(),
                 counts: Mutex::default(),
-            });
-            agent.ctx.spawn(agent.clone().patrol());
-            created.push(CreatedEntity::new(agent.ctx.id(), model));
+            })?;
+            agent.ctx.spawn(agent.agent().clone().patrol());
+            created.push(CreatedEntity::new(agent.id(), model));
             self.agents.push(agent);
         }
         Ok(created)

@@ -19,6 +19,7 @@ REQUIREMENTS=(
     arrow==1.4.0
     python-dateutil==4.0.0  # needed by arrow
     tzdata==2026.6          # needed by arrow
+    numpy==2.2.6            # the extension-type interop test (cp311 manylinux wheel)
     mosaik==3.6.0           # the co-simulation framework the mosaik tests run under
     mosaik-api-v3==3.0.16   # needed by mosaik; its example_sim / example_mas are the references
     networkx==3.6.1         # needed by mosaik
@@ -67,7 +68,7 @@ if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
     rm -f "$stamp"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         --no-input --only-binary=:all: "${REQUIREMENTS[@]}" >&2
-    "$venv/bin/python" -c 'import aiomas, arrow, blosc, msgpack, mosaik, mosaik_api_v3, example_sim, example_mas' >&2
+    "$venv/bin/python" -c 'import aiomas, arrow, blosc, msgpack, numpy, mosaik, mosaik_api_v3, example_sim, example_mas' >&2
     printf '%s\n' "$wanted" >"$stamp"
 else
     log "virtualenv $venv is up to date"
