@@ -117,18 +117,27 @@ impl Simulator for ExampleSim {
         inputs: Inputs,
         _max_advance: Time,
     ) -> Result<Option<Time>, Exception> {
-        for (sid, sim) in self.simulators.iter_mut().enumerate() {
-            let mut sim_inputs = vec![None; sim.results.len()];
-            for (i, input) in sim_inputs.iter_mut().enumerate() {
-                if let Some(entity) = inputs.entity(&format!("{sid}.{i}")) {
-                    let val_in = entity
-                        .attr("val_in")
-                        .ok_or_else(|| Exception::new("KeyError", "'val_in'"))?;
-                    *input = Some(val_in.sum()?);
-                }
-            }
+        // sim_inputs[sid][i]: the summed `val_in` of entity "sid.i", if it got one.
+        let mut sim_inputs: Vec<Vec<Option<Value>>> = self
+            .simulators
+            .iter()
+            .map(|sim| vec![None; sim.results.len()])
+            .collect();
+        for (eid, entity) in inputs.entities() {
+            let slot = parse_eid(eid)
+                .ok()
+                .filter(|(sid, i)| format!("{sid}.{i}") == eid)
+                .and_then(|(sid, i)| sim_inputs.get_mut(sid)?.get_mut(i));
+            // Python only looks at the eids of its entities.
+            let Some(slot) = slot else { continue };
+            let val_in = entity
+                .attr("val_in")
+                .ok_or_else(|| Exception::new("KeyError", "'val_in'"))?;
+            *slot = Some(val_in.sum()?);
+        }
+        for (sim, sim_inputs) in self.simulators.iter_mut().zip(&sim_inputs) {
             for _ in 0..self.step_size {
-                sim.step(&sim_inputs)?;
+                sim.step(sim_inputs)?;
             }
         }
         Ok(Some(time + self.step_size))

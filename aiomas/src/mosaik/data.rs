@@ -3,6 +3,8 @@
 //! Every type wraps the dynamic [`Value`] mosaik sent (keeping its order) and offers typed
 //! access on top; [`Inputs::decode`] and [`OutputRequest::decode`] turn them into any serde type.
 
+use std::collections::HashMap;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -275,6 +277,8 @@ impl OutputRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OutputData {
     entities: Vec<(String, EntityData)>,
+    /// Where each eid is in `entities`, so a thousand entities cost no quadratic search.
+    index: HashMap<String, usize>,
     time: Option<Time>,
 }
 
@@ -314,13 +318,11 @@ impl OutputData {
     /// The outputs of `eid`, added (empty) if not there yet.
     pub fn entity(&mut self, eid: impl Into<String>) -> &mut EntityData {
         let eid = eid.into();
-        let index = match self.entities.iter().position(|(e, _)| *e == eid) {
-            Some(index) => index,
-            None => {
-                self.entities.push((eid, EntityData::default()));
-                self.entities.len() - 1
-            }
-        };
+        let next = self.entities.len();
+        let index = *self.index.entry(eid.clone()).or_insert(next);
+        if index == next {
+            self.entities.push((eid, EntityData::default()));
+        }
         &mut self.entities[index].1
     }
 
