@@ -301,6 +301,7 @@ where
 
 /// Connects with retries, then runs the TLS handshake if `options` ask for TLS.
 async fn connect_stream(addr: &Addr, options: &ChannelOptions) -> Result<Stream, Error> {
+    options.codec.available()?;
     let tls = crate::tls::Connector::new(addr, options)?;
     let stream = connect_with_retry(addr, options.retry).await?;
     match tls {

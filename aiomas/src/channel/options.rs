@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::codec::{Codec, Serializers, DECODED_BYTES_PER_BODY_BYTE};
+#[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
 
 /// The default frame limit: 8 MiB, as tarpc (gRPC and tonic refuse above 4 MiB).
@@ -70,7 +71,9 @@ pub struct ChannelOptions {
     pub(crate) max_frame_size: usize,
     pub(crate) max_decoded_size: Option<usize>,
     pub(crate) retry: Retry,
+    #[cfg(feature = "tls")]
     pub(crate) tls: Option<TlsConfig>,
+    #[cfg(feature = "tls")]
     pub(crate) tls_handshake_timeout: Duration,
 }
 
@@ -82,7 +85,9 @@ impl Default for ChannelOptions {
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             max_decoded_size: None,
             retry: Retry::default(),
+            #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "tls")]
             tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT,
         }
     }
@@ -142,6 +147,7 @@ impl ChannelOptions {
 
     /// Secures TCP connections with TLS (see [`crate::tls`]): a server uses the config's server
     /// side, a connecting side its client side. Python's `ssl=` argument.
+    #[cfg(feature = "tls")]
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = Some(tls);
         self
@@ -150,6 +156,7 @@ impl ChannelOptions {
     /// Sets how long a TLS handshake may take, on either side
     /// ([`DEFAULT_TLS_HANDSHAKE_TIMEOUT`] by default). A server drops a client that has not
     /// completed its handshake by then; a client fails with a TLS connection error.
+    #[cfg(feature = "tls")]
     pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.tls_handshake_timeout = timeout;
         self
@@ -166,6 +173,7 @@ impl ChannelOptions {
     }
 
     /// The TLS config in use, if any.
+    #[cfg(feature = "tls")]
     pub fn get_tls(&self) -> Option<&TlsConfig> {
         self.tls.as_ref()
     }

@@ -4,6 +4,10 @@
 //! A [`Codec`] names the format; [`Serializers`] lists the extra types both sides registered,
 //! in registration order, which gives every type its `typeid` on the wire.
 
+#[cfg(feature = "blosc")]
+mod blosc;
+#[cfg(not(feature = "blosc"))]
+#[path = "blosc_disabled.rs"]
 mod blosc;
 mod date;
 mod decode;
@@ -57,6 +61,11 @@ pub enum Codec {
     /// MsgPack with the `bin` type for bytes.
     MsgPack,
     /// MsgPack compressed with c-blosc 1.x.
+    ///
+    /// Needs the `blosc` cargo feature (on by default). Without it the variant still exists (so
+    /// code matching on `Codec` builds either way), but parsing `"msgpack-blosc"`, opening or
+    /// serving a connection with it, and encoding or decoding with it fail with
+    /// [`Error::Value`] naming the feature.
     MsgPackBlosc,
 }
 
@@ -67,6 +76,22 @@ impl Codec {
             Codec::Json => "json",
             Codec::MsgPack => "msgpack",
             Codec::MsgPackBlosc => "msgpack-blosc",
+        }
+    }
+
+    /// `Ok(self)` if this build can use the codec, else the error that says which cargo feature
+    /// it needs ([`Codec::MsgPackBlosc`] without the `blosc` feature).
+    ///
+    /// ```
+    /// use aiomas::codec::Codec;
+    /// assert_eq!(Codec::Json.available().unwrap(), Codec::Json);
+    /// assert_eq!(Codec::MsgPackBlosc.available().is_ok(), cfg!(feature = "blosc"));
+    /// ```
+    pub fn available(self) -> Result<Codec, Error> {
+        match self {
+            #[cfg(not(feature = "blosc"))]
+            Codec::MsgPackBlosc => Err(blosc::unavailable()),
+            _ => Ok(self),
         }
     }
 
@@ -95,7 +120,7 @@ impl FromStr for Codec {
         match s.to_ascii_lowercase().replace('_', "-").as_str() {
             "json" => Ok(Codec::Json),
             "msgpack" => Ok(Codec::MsgPack),
-            "msgpack-blosc" | "msgpackblosc" => Ok(Codec::MsgPackBlosc),
+            "msgpack-blosc" | "msgpackblosc" => Codec::MsgPackBlosc.available(),
             _ => Err(Error::Value(format!(
                 "unknown codec {s:?} (expected json, msgpack or msgpack-blosc)"
             ))),

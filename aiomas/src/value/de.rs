@@ -254,7 +254,16 @@ impl<'de> de::Deserializer<'de> for Value {
         deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
         deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
         deserialize_u128 deserialize_char deserialize_str
-        deserialize_string deserialize_seq deserialize_map deserialize_identifier
+        deserialize_string deserialize_map deserialize_identifier
+    }
+
+    /// Python `bytes` fill a sequence of `u8` (a `Vec<u8>` parameter), one byte each, without
+    /// a `Value` per byte.
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.unwrap_extension() {
+            Value::Bytes(bytes) => visit_list(bytes, visitor),
+            other => other.deserialize_any(visitor),
+        }
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -317,7 +326,7 @@ impl<'de> de::Deserializer<'de> for Value {
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Error> {
-        self.unwrap_extension().deserialize_any(visitor)
+        self.deserialize_seq(visitor)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -406,7 +415,12 @@ impl<'de> Deserialize<'de> for BigInt {
     }
 }
 
-fn visit_list<'de, V: Visitor<'de>>(items: Vec<Value>, visitor: V) -> Result<V::Value, Error> {
+/// Visits `items` (values, or the bytes of a byte string) as a sequence that must be used up.
+fn visit_list<'de, T, V>(items: Vec<T>, visitor: V) -> Result<V::Value, Error>
+where
+    T: IntoDeserializer<'de, Error>,
+    V: Visitor<'de>,
+{
     let len = items.len();
     let mut seq = SeqDeserializer {
         iter: items.into_iter(),
@@ -432,17 +446,20 @@ fn visit_entries<'de, V: Visitor<'de>>(
     visitor.visit_map(&mut map)
 }
 
-struct SeqDeserializer {
-    iter: std::vec::IntoIter<Value>,
+struct SeqDeserializer<T> {
+    iter: std::vec::IntoIter<T>,
 }
 
-impl<'de> SeqAccess<'de> for SeqDeserializer {
+impl<'de, I: IntoDeserializer<'de, Error>> SeqAccess<'de> for SeqDeserializer<I> {
     type Error = Error;
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        self.iter.next().map(|v| seed.deserialize(v)).transpose()
+        self.iter
+            .next()
+            .map(|v| seed.deserialize(v.into_deserializer()))
+            .transpose()
     }
     fn size_hint(&self) -> Option<usize> {
         Some(self.iter.len())
@@ -530,7 +547,7 @@ impl<'de> VariantAccess<'de> for VariantDeserializer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::to_value;
+    use crate::value::{to_value, Bytes};
     use serde::Serialize;
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -651,6 +668,24 @@ mod tests {
         assert_eq!(huge.type_name(), "int");
         assert_eq!(Value::from(BigInt::from(7i128)), Value::Int(7));
         assert!(from_value::<Vec<i64>>(Value::List(vec![huge])).is_err());
+    }
+
+    #[test]
+    fn python_bytes_fill_byte_sequences_and_byte_buffers() {
+        let bytes = || Value::Bytes(vec![1, 2, 255]);
+        assert_eq!(from_value::<Vec<u8>>(bytes()).unwrap(), [1, 2, 255]);
+        assert_eq!(from_value::<[u8; 3]>(bytes()).unwrap(), [1, 2, 255]);
+        assert_eq!(from_value::<(u8, u8, u8)>(bytes()).unwrap(), (1, 2, 255));
+        assert!(from_value::<[u8; 2]>(bytes()).is_err());
+        assert!(from_value::<Vec<i8>>(bytes()).is_err(), "255 is no i8");
+        assert_eq!(&*from_value::<Bytes>(bytes()).unwrap(), &[1, 2, 255]);
+        // A list of ints (a tuple from Python, or JSON) fills a byte buffer too.
+        let ints = Value::List(vec![1.into(), 2.into()]);
+        assert_eq!(&*from_value::<Bytes>(ints).unwrap(), &[1, 2]);
+        assert_eq!(
+            to_value(&Bytes::from(vec![7])).unwrap(),
+            Value::Bytes(vec![7])
+        );
     }
 
     #[test]

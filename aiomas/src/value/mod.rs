@@ -16,6 +16,25 @@ pub use de::from_value;
 pub(crate) use de::visit_primitives;
 pub use ser::to_value;
 
+/// A byte string that travels as MsgPack `bin` both ways: Python sends and receives `bytes`.
+///
+/// A plain `Vec<u8>` *accepts* Python `bytes` too, but serde serializes it as a list of
+/// integers, so a returned `Vec<u8>` reaches Python as a tuple of ints. Send `Bytes` (or mark
+/// a field `#[serde(with = "serde_bytes")]`) to send `bytes`. Its buffer is moved, never copied
+/// byte by byte, on the way into and out of a [`Value`].
+///
+/// ```
+/// use aiomas::{Bytes, Value};
+/// let value = aiomas::to_value(&Bytes::from(vec![0, 159])).unwrap();
+/// assert_eq!(value, Value::Bytes(vec![0, 159]));
+/// let back: Bytes = aiomas::from_value(value.clone()).unwrap();
+/// assert_eq!(back.into_vec(), [0, 159]);
+/// let plain: Vec<u8> = aiomas::from_value(value).unwrap();
+/// assert_eq!(plain, [0, 159]);
+/// ```
+#[doc(inline)]
+pub use serde_bytes::ByteBuf as Bytes;
+
 /// Name of the serde newtype struct that carries an [`Extension`] through serde.
 pub(crate) const EXTENSION_TOKEN: &str = "$aiomas::Extension";
 /// Name of the serde newtype struct that carries a [`ServiceRef`] through serde.
@@ -372,6 +391,12 @@ impl From<String> for Value {
 impl From<Vec<Value>> for Value {
     fn from(v: Vec<Value>) -> Self {
         Value::List(v)
+    }
+}
+
+impl From<Bytes> for Value {
+    fn from(v: Bytes) -> Self {
+        Value::Bytes(v.into_vec())
     }
 }
 
