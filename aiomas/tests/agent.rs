@@ -38,7 +38,7 @@ impl Caller {
     async fn introduce(&self, callee_url: String) -> Result<String, Error> {
         let callee = self.ctx.connect(&callee_url).await?;
         callee
-            .call("greet", vec![Value::Service(self.ctx.me())])
+            .call("greet", vec![Value::from(self.ctx.me())])
             .await
             .map(|v| v.to_string())
     }

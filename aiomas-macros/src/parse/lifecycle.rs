@@ -9,7 +9,7 @@
 
 use quote::ToTokens;
 use syn::punctuated::Punctuated;
-use syn::{Attribute, FnArg, Meta, ReturnType, Signature, Type};
+use syn::{Attribute, FnArg, Meta, ReceiverKind, ReturnType, Signature, Type};
 
 use super::attrs::Helpers;
 use super::method::{qualifiers, returns};
@@ -122,7 +122,9 @@ fn on_start(sig: &Signature, errors: &mut Errors) {
         );
     }
     let arc_self = match sig.inputs.first() {
-        Some(FnArg::Receiver(r)) => r.colon_token.is_some() && is_arc_self(&r.ty),
+        Some(FnArg::Receiver(r)) => {
+            matches!(&r.kind, ReceiverKind::Typed(_, ty) if is_arc_self(ty))
+        }
         _ => false,
     };
     if !arc_self {
@@ -148,7 +150,7 @@ fn is_arc_self(ty: &Type) -> bool {
 
 fn on_stop(sig: &Signature, errors: &mut Errors) {
     let by_ref = match sig.inputs.first() {
-        Some(FnArg::Receiver(r)) => r.reference.is_some() && r.mutability.is_none(),
+        Some(FnArg::Receiver(r)) => matches!(r.kind, ReceiverKind::Reference(_, _, None)),
         _ => false,
     };
     if !by_ref {

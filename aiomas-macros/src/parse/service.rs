@@ -68,7 +68,7 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
         .collect();
 
     let before = errors.count();
-    if let Some((_, path, for_token)) = &imp.trait_ {
+    if let Some((path, for_token)) = &imp.trait_ {
         errors.at(
             quote!(#path #for_token),
             format!(

@@ -4,7 +4,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
-use super::router::decode_params;
+use super::router::{check_params, decode_params};
 use crate::model::{Constructor, Kind, Returns, Service};
 
 pub fn render(service: &Service) -> TokenStream {
@@ -53,6 +53,7 @@ fn spawnable(service: &Service, constructor: &Constructor) -> TokenStream {
         Ident::new("ctx", Span::mixed_site()),
         Ident::new("args", Span::mixed_site()),
     );
+    let check = check_params(&constructor.params, &args);
     let decode = decode_params(&constructor.params, &args);
     let name = &constructor.rust_name;
     let names = constructor.params.iter().map(|param| &param.name);
@@ -74,6 +75,7 @@ fn spawnable(service: &Service, constructor: &Constructor) -> TokenStream {
                 #ctx: ::aiomas::agent::AgentContext,
                 mut #args: ::aiomas::rpc::Args,
             ) -> ::core::result::Result<Self, ::aiomas::rpc::Exception> {
+                #check
                 #(#decode)*
                 #args.finish()?;
                 #build

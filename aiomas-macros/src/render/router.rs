@@ -59,6 +59,7 @@ pub fn render(service: &Service) -> TokenStream {
 fn method_arm(method: &Method) -> TokenStream {
     let args = Ident::new("args", Span::mixed_site());
     let decode = decode_params(&method.params, &args);
+    let check = check_params(&method.params, &args);
     let rust_name = &method.rust_name;
     let names = method.params.iter().map(|param| &param.name);
     let await_ = method.is_async.then(|| quote!(.await));
@@ -68,12 +69,30 @@ fn method_arm(method: &Method) -> TokenStream {
     let wire = &method.wire_name;
     let handler = quote_spanned! {rust_name.span()=>
         ::aiomas::rpc::Route::method(move |mut #args: ::aiomas::rpc::Args| async move {
+            #check
             #(#decode)*
             #args.finish()?;
             #reply
         })
     };
     quote!(#wire => #handler,)
+}
+
+/// `args.check(...)?;`: Python binds all arguments before the body runs, so its binding
+/// errors (unexpected keywords, too many positionals) come before any decoding error.
+pub fn check_params(params: &[Param], args: &Ident) -> TokenStream {
+    let signature = params.iter().map(|param| {
+        let wire = &param.wire_name;
+        match &param.kind {
+            ParamKind::Required => quote!(::aiomas::rpc::Param::Required(#wire)),
+            ParamKind::Optional(_) | ParamKind::Default(_) => {
+                quote!(::aiomas::rpc::Param::Optional(#wire))
+            }
+            ParamKind::RestArgs => quote!(::aiomas::rpc::Param::Args),
+            ParamKind::RestKwargs => quote!(::aiomas::rpc::Param::Kwargs),
+        }
+    });
+    quote!(#args.check(&[#(#signature),*])?;)
 }
 
 /// `let name: Type = args.required(...)?;` per parameter, Python's rules for each kind.

@@ -76,7 +76,7 @@ impl Service for Manager {
 impl Agent for Manager {}
 
 /// Runs a container on `addr` with a [`Manager`] as agent 0 until the manager is told to stop
-/// or the process gets SIGINT/SIGTERM; then shuts the container down.
+/// or the process gets SIGINT/SIGTERM (Ctrl-C on Windows); then shuts the container down.
 ///
 /// `ready` is called with the manager's address once the container listens.
 pub async fn run_manager(
@@ -97,8 +97,18 @@ pub async fn run_manager(
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
+/// Resolves on SIGINT or SIGTERM (on Unix), or on Ctrl-C (elsewhere, where there is no SIGTERM).
 pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    unix_shutdown_signal().await;
+    #[cfg(not(unix))]
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[cfg(unix)]
+async fn unix_shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(term) => term,

@@ -61,7 +61,7 @@ mod server;
 mod service;
 mod service_map;
 
-pub use args::Args;
+pub use args::{Args, Param};
 pub(crate) use client::Root;
 pub use client::RpcClient;
 pub use exception::Exception;
