@@ -51,6 +51,7 @@ use super::{run_manager, AgentType, ContainerOptions};
 use crate::channel::Addr;
 use crate::clock::ExternalClock;
 use crate::codec::Codec;
+#[cfg(feature = "tls")]
 use crate::tls::{SslCerts, TlsConfig};
 use crate::Error;
 
@@ -77,7 +78,8 @@ pub struct CliOptions {
     pub codec: Codec,
     /// The extra serializers' type names, in order (`--extra-serializers`).
     pub extra_serializers: Vec<String>,
-    /// Mutual TLS (`--tls CA CERT KEY`).
+    /// Mutual TLS (`--tls CA CERT KEY`; with the `tls` feature).
+    #[cfg(feature = "tls")]
     pub tls: Option<SslCerts>,
 }
 
@@ -100,7 +102,7 @@ impl ContainerCli {
     /// The clap command (for help texts, or to embed it).
     pub fn command(&self) -> Command {
         let known: Vec<_> = self.registry.iter().map(AgentType::name).collect();
-        Command::new(self.name)
+        let command = Command::new(self.name)
             .about(format!(
                 "Runs a container with a manager agent (agent 0) that a master process uses to \
                  spawn agents ({}), set the container's external clock and stop it.",
@@ -155,14 +157,16 @@ impl ContainerCli {
                     .value_delimiter(',')
                     .action(ArgAction::Append)
                     .help("type names of extra serializers, in order (comma-separated)"),
-            )
-            .arg(
-                Arg::new("tls")
-                    .long("tls")
-                    .value_names(["CA", "CERT", "KEY"])
-                    .num_args(3)
-                    .help("mutual TLS with this CA, certificate and private key (PEM files)"),
-            )
+            );
+        #[cfg(feature = "tls")]
+        let command = command.arg(
+            Arg::new("tls")
+                .long("tls")
+                .value_names(["CA", "CERT", "KEY"])
+                .num_args(3)
+                .help("mutual TLS with this CA, certificate and private key (PEM files)"),
+        );
+        command
     }
 
     /// Parses `args` (the program name first).
@@ -243,6 +247,7 @@ impl ContainerCli {
 /// Python: `ExternalClock(start_date, init_time=-1)`, the codec, extra serializers and TLS.
 fn container_options(options: &CliOptions) -> Result<ContainerOptions, Error> {
     let clock = ExternalClock::new(options.start_date, -1.0);
+    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
     let mut container = options
         .extra_serializers
         .iter()
@@ -251,6 +256,7 @@ fn container_options(options: &CliOptions) -> Result<ContainerOptions, Error> {
         })
         .codec(options.codec)
         .shared_clock(Arc::new(clock));
+    #[cfg(feature = "tls")]
     if let Some(certs) = &options.tls {
         container = container.tls(TlsConfig::from_certs(certs)?);
     }
@@ -258,6 +264,7 @@ fn container_options(options: &CliOptions) -> Result<ContainerOptions, Error> {
 }
 
 fn options(matches: &ArgMatches) -> CliOptions {
+    #[cfg(feature = "tls")]
     let tls: Option<Vec<&String>> = matches.get_many("tls").map(Iterator::collect);
     CliOptions {
         addr: matches.get_one::<Addr>("addr").cloned().expect("required"),
@@ -268,6 +275,7 @@ fn options(matches: &ArgMatches) -> CliOptions {
             .get_many::<String>("extra_serializers")
             .map(|names| names.filter(|n| !n.is_empty()).cloned().collect())
             .unwrap_or_default(),
+        #[cfg(feature = "tls")]
         tls: tls.map(|files| SslCerts::new(files[0], files[1], files[2])),
     }
 }
@@ -350,6 +358,7 @@ mod tests {
             .parse_from(std::iter::once("node").chain(args.iter().copied()))
     }
 
+    #[cfg(feature = "tls")]
     #[test]
     fn every_option() {
         let options = parse(&[
@@ -379,7 +388,7 @@ mod tests {
             (defaults.codec, defaults.log_level),
             (Codec::Json, LevelFilter::INFO)
         );
-        assert!(defaults.extra_serializers.is_empty() && defaults.tls.is_none());
+        assert!(defaults.extra_serializers.is_empty());
     }
 
     #[test]
