@@ -11,6 +11,7 @@
 //! - [`service`](mod@service): `#[aiomas::service]` / `#[aiomas::agent]` on an inherent impl
 //!   block;
 //! - [`proxy_trait`]: `#[aiomas::proxy]` on a trait declaring a remote interface;
+//! - [`extension`]: `#[derive(aiomas::ExtensionType)]` on a struct;
 //! - [`attrs`]: our helper attributes, taken off the user's items (`#[expose(...)]`, and
 //!   `#[default]`, `#[args]`, `#[kwargs]` on parameters);
 //! - [`method`]: one remote method or child accessor: receiver, qualifiers, return type;
@@ -21,6 +22,7 @@
 //! - [`wire_names`]: one name on the wire per method or child.
 
 mod attrs;
+mod extension;
 mod method;
 mod params;
 mod proxy_trait;
@@ -29,6 +31,7 @@ mod service;
 mod types;
 mod wire_names;
 
+pub use extension::extension_type;
 pub use proxy_trait::proxy;
 pub use service::service;
 
@@ -156,9 +159,14 @@ fn item_head(item: &Item) -> TokenStream {
 
 /// The `#[doc]` attributes of an item, copied to what is generated from it.
 fn docs(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs_named(attrs, "doc")
+}
+
+/// The attributes `#[name ...]` among `attrs`.
+fn attrs_named(attrs: &[Attribute], name: &str) -> Vec<Attribute> {
     attrs
         .iter()
-        .filter(|attr| attr.path().is_ident("doc"))
+        .filter(|attr| attr.path().is_ident(name))
         .cloned()
         .collect()
 }

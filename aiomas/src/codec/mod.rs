@@ -7,6 +7,7 @@
 mod blosc;
 mod date;
 mod decode;
+mod extension;
 mod json;
 mod msgpack;
 mod non_finite;
@@ -19,6 +20,9 @@ use crate::value::{Extension, Home, ServiceRef, Value};
 use crate::Error;
 
 pub use date::{Date, ARROW};
+pub use extension::ExtensionType;
+#[doc(hidden)] // for the derive's output, through `aiomas::__private`
+pub use extension::{extension_data, serialize_extension};
 
 /// How deeply lists and maps may nest in one message (serde_json's own limit).
 pub const MAX_DEPTH: usize = 128;
