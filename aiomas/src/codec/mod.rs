@@ -19,6 +19,7 @@ mod blosc;
 mod blosc;
 mod date;
 mod decode;
+mod extension;
 mod json;
 mod json_parser;
 mod msgpack;
@@ -32,6 +33,9 @@ use crate::Error;
 
 pub use date::{Date, ARROW};
 pub use decode::DECODED_BYTES_PER_BODY_BYTE;
+pub use extension::ExtensionType;
+#[doc(hidden)] // for the derive's output, through `aiomas::__private`
+pub use extension::{extension_data, serialize_extension};
 
 /// How deeply lists and maps may nest in one message (serde_json's own limit).
 pub const MAX_DEPTH: usize = 128;
