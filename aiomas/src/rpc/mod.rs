@@ -1,4 +1,4 @@
-//! The RPC layer: call exposed functions of remote services by path (SPEC section 4).
+//! The RPC layer: call exposed functions of remote services by path.
 //!
 //! A service is anything implementing [`Service`]: a type whose impl block carries
 //! `#[aiomas::service]` (its `#[expose]`d methods become callable), or a [`ServiceMap`] built at
