@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aiomas::agent::{AgentContext, Container, ContainerOptions};
-use aiomas::channel::{Addr, Retry};
+use aiomas::agent::{AgentContext, AgentHandle, Container, ContainerOptions};
+use aiomas::channel::Addr;
 use aiomas::Error;
 use tokio::task::JoinSet;
 
@@ -51,11 +51,7 @@ impl Pinger {
 
     /// Pings the agent at `partner` `calls` times, one call after the other.
     async fn run(&self, partner: String, calls: u64) -> aiomas::Result<()> {
-        let partner: PingerProxy = self
-            .ctx
-            .container()
-            .connect_as(&partner, Retry::Never)
-            .await?;
+        let partner: PingerProxy = self.ctx.connect_as(&partner).await?;
         for n in 0..calls {
             let reply = partner.ping(n).await?;
             if reply != n + 1 {
@@ -120,12 +116,12 @@ async fn main() -> aiomas::Result<()> {
                     answered: AtomicU64::new(0),
                 })
             })
-            .collect::<Vec<Arc<Pinger>>>()
+            .collect::<Result<Vec<AgentHandle<Pinger>>, _>>()
     };
-    let agents_a = spawn(&a);
-    let agents_b = spawn(&b);
+    let agents_a = spawn(&a)?;
+    let agents_b = spawn(&b)?;
 
-    let all: Arc<[Arc<Pinger>]> = agents_a.iter().chain(&agents_b).cloned().collect();
+    let all: Arc<[AgentHandle<Pinger>]> = agents_a.iter().chain(&agents_b).cloned().collect();
     let calls = all.len() as u64 * args.calls_per_agent;
 
     let start = Instant::now();
@@ -134,7 +130,7 @@ async fn main() -> aiomas::Result<()> {
     for (x, y) in agents_a.iter().zip(&agents_b) {
         for (agent, partner) in [(x, y), (y, x)] {
             let agent = agent.clone();
-            let partner = partner.ctx.addr().to_owned();
+            let partner = partner.addr().to_owned();
             tasks.spawn(async move { agent.run(partner, args.calls_per_agent).await });
         }
     }
@@ -164,7 +160,7 @@ async fn main() -> aiomas::Result<()> {
 }
 
 /// How many pings the agents have answered so far.
-fn answered(agents: &[Arc<Pinger>]) -> u64 {
+fn answered(agents: &[AgentHandle<Pinger>]) -> u64 {
     agents
         .iter()
         .map(|agent| agent.answered.load(Ordering::Relaxed))
@@ -173,7 +169,7 @@ fn answered(agents: &[Arc<Pinger>]) -> u64 {
 
 /// Prints a progress line on stderr every [`PROGRESS_EVERY`] until aborted (a run shorter
 /// than that prints none). Reading the counters costs one relaxed load per agent per line.
-async fn report_progress(agents: Arc<[Arc<Pinger>]>, calls: u64, start: Instant) {
+async fn report_progress(agents: Arc<[AgentHandle<Pinger>]>, calls: u64, start: Instant) {
     let first = tokio::time::Instant::now() + PROGRESS_EVERY;
     let mut ticks = tokio::time::interval_at(first, PROGRESS_EVERY);
     loop {

@@ -162,7 +162,7 @@ fn value_message(site: Site) -> String {
 }
 
 /// Rejects what a remote call cannot express: type parameters, `unsafe`, foreign ABIs.
-fn qualifiers(site: Site, sig: &Signature, errors: &mut Errors) {
+pub(super) fn qualifiers(site: Site, sig: &Signature, errors: &mut Errors) {
     let what = site.methods();
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         let (generics, where_clause) = (&sig.generics, &sig.generics.where_clause);
@@ -190,7 +190,7 @@ fn qualifiers(site: Site, sig: &Signature, errors: &mut Errors) {
 }
 
 /// The return type, classified syntactically.
-fn returns(site: Site, output: &ReturnType, errors: &mut Errors) -> Option<Returns> {
+pub(super) fn returns(site: Site, output: &ReturnType, errors: &mut Errors) -> Option<Returns> {
     let ty = match output {
         ReturnType::Default => return Some(Returns::Unit),
         ReturnType::Type(_, ty) => &**ty,

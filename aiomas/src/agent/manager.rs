@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 use tracing::info;
 
 use super::registry::{spawn_by_name, AgentType};
-use super::{AgentContext, Container, ContainerOptions};
+use super::{Agent, AgentContext, Container, ContainerOptions};
 use crate::channel::Addr;
 use crate::rpc::{self, Args, Exception, Route, Service};
 use crate::Error;
@@ -53,8 +53,9 @@ impl Service for Manager {
                 };
                 args.finish()?;
                 let agent_args = Args::new(qualname.clone(), positional, keywords);
+                let container = self.ctx.container().map_err(Exception::from)?;
                 let (agent, addr) =
-                    spawn_by_name(self.registry, self.ctx.container(), &qualname, agent_args)?;
+                    spawn_by_name(self.registry, &container, &qualname, agent_args).await?;
                 info!("spawned {qualname} at {addr}");
                 rpc::__private::encode(&(agent, addr))
             }),
@@ -82,6 +83,8 @@ impl Service for Manager {
     }
 }
 
+impl Agent for Manager {}
+
 /// Runs a container on `addr` with a [`Manager`] as agent 0 until the manager is told to stop
 /// or the process gets SIGINT/SIGTERM (Ctrl-C on Windows); then shuts the container down.
 ///
@@ -94,8 +97,8 @@ pub async fn run_manager(
 ) -> Result<(), Error> {
     let container = Container::create(addr, options).await?;
     let stop = Arc::new(Notify::new());
-    let manager = container.spawn(|ctx| Manager::new(ctx, registry, stop.clone()));
-    ready(manager.ctx.addr());
+    let manager = container.spawn(|ctx| Manager::new(ctx, registry, stop.clone()))?;
+    ready(manager.addr());
     tokio::select! {
         () = stop.notified() => info!("stop() received"),
         () = shutdown_signal() => info!("signal received"),

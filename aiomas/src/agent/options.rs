@@ -2,12 +2,19 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::channel::ChannelOptions;
 use crate::clock::{Clock, RealtimeClock};
 use crate::codec::{Codec, Serializers, ARROW};
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
+
+use super::lifecycle::{FailureHook, TaskFailure};
+
+/// How long [`Container::connect`](super::Container::connect) waits for the remote container
+/// to answer `validate_aid` by default. Anchor: tarpc's default call deadline, 10 s.
+pub const DEFAULT_VALIDATE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Options for [`Container::create`](super::Container::create).
 ///
@@ -36,6 +43,8 @@ pub struct ContainerOptions {
     tls: Option<TlsConfig>,
     extra_types: Vec<Arc<str>>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) validate_timeout: Duration,
+    pub(crate) on_task_failure: Option<FailureHook>,
 }
 
 impl Default for ContainerOptions {
@@ -47,6 +56,8 @@ impl Default for ContainerOptions {
             tls: None,
             extra_types: Vec::new(),
             clock: Arc::new(RealtimeClock::new()),
+            validate_timeout: DEFAULT_VALIDATE_TIMEOUT,
+            on_task_failure: None,
         }
     }
 }
@@ -84,6 +95,42 @@ impl ContainerOptions {
     /// Sets a shared clock (e.g. an external clock that a driver task steps).
     pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// How long `connect` waits for the remote container's `validate_aid` answer
+    /// ([`DEFAULT_VALIDATE_TIMEOUT`] by default).
+    pub fn validate_timeout(mut self, timeout: Duration) -> Self {
+        self.validate_timeout = timeout;
+        self
+    }
+
+    /// Calls `hook` for every agent task (start hook, stop hook, [`AgentContext::spawn`],
+    /// [`Container::spawn_task`]) that returns an `Err` or panics, in addition to the
+    /// `tracing` error that reports it.
+    ///
+    /// [`AgentContext::spawn`]: super::AgentContext::spawn
+    /// [`Container::spawn_task`]: super::Container::spawn_task
+    ///
+    /// ```
+    /// use aiomas::agent::{Container, ContainerOptions};
+    /// use aiomas::channel::Addr;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    /// let options = ContainerOptions::default().on_task_failure(move |report| {
+    ///     let _ = tx.send(report.to_string());
+    /// });
+    /// let container = Container::create(Addr::tcp("127.0.0.1", 0), options).await?;
+    /// container.spawn_task(async { Err::<(), _>("no luck") });
+    /// assert_eq!(rx.recv().await.unwrap(), "container task failed: no luck");
+    /// container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn on_task_failure(mut self, hook: impl Fn(&TaskFailure) + Send + Sync + 'static) -> Self {
+        self.on_task_failure = Some(Arc::new(hook));
         self
     }
 

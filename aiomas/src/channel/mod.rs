@@ -38,7 +38,10 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 pub use addr::Addr;
-pub use options::{ChannelOptions, Retry, DEFAULT_MAX_FRAME_SIZE, DEFAULT_TLS_HANDSHAKE_TIMEOUT};
+pub use options::{
+    ChannelOptions, Retry, DEFAULT_MAX_DECODED_SIZE, DEFAULT_MAX_FRAME_SIZE,
+    DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+};
 pub use server::Server;
 
 use crate::codec::WireFormat;
@@ -60,6 +63,7 @@ impl Channel {
         let id = connection::next_connection_id();
         let format = WireFormat::new(options.codec, options.serializers.clone())
             .with_limit(options.max_frame_size)
+            .with_decoded_limit(options.get_max_decoded_size())
             .bind(id, served_root);
         Channel {
             shared: Shared::spawn(stream, format, id),

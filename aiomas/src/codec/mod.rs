@@ -25,8 +25,8 @@ mod blosc;
 mod date;
 mod decode;
 mod json;
+mod json_parser;
 mod msgpack;
-mod non_finite;
 
 use std::fmt;
 use std::str::FromStr;
@@ -36,6 +36,7 @@ use crate::value::{Extension, Home, ServiceRef, Value};
 use crate::Error;
 
 pub use date::{Date, ARROW};
+pub use decode::DECODED_BYTES_PER_BODY_BYTE;
 
 /// How deeply lists and maps may nest in one message (serde_json's own limit).
 pub const MAX_DEPTH: usize = 128;
@@ -207,6 +208,8 @@ pub(crate) struct WireFormat {
     serializers: Serializers,
     /// Frame bodies (and decompressed blosc bodies) larger than this are refused.
     pub(crate) max_frame_size: usize,
+    /// The most bytes of values one frame may decode to (see [`DECODED_BYTES_PER_BODY_BYTE`]).
+    pub(crate) max_decoded_size: usize,
     /// The connection whose peer sends us service references (they become proxies on it).
     connection_id: u64,
     /// The local root service this connection serves; only its services may be sent.
@@ -219,6 +222,7 @@ impl WireFormat {
             codec,
             serializers,
             max_frame_size: usize::MAX,
+            max_decoded_size: usize::MAX,
             connection_id: 0,
             served_root: None,
         }
@@ -226,6 +230,11 @@ impl WireFormat {
 
     pub(crate) fn with_limit(mut self, max_frame_size: usize) -> Self {
         self.max_frame_size = max_frame_size;
+        self
+    }
+
+    pub(crate) fn with_decoded_limit(mut self, max_decoded_size: usize) -> Self {
+        self.max_decoded_size = max_decoded_size;
         self
     }
 
