@@ -25,9 +25,9 @@
 //! # async fn main() -> aiomas::Result<()> {
 //! let home = Container::create(Addr::tcp("127.0.0.1", 0), ContainerOptions::default()).await?;
 //! let away = Container::create(Addr::tcp("127.0.0.1", 0), ContainerOptions::default()).await?;
-//! let greeter = home.spawn(|ctx| Greeter { ctx });
+//! let greeter = home.spawn(|ctx| Greeter { ctx })?;
 //!
-//! let proxy: GreeterProxy = away.connect_as(greeter.ctx.addr(), Retry::Never).await?;
+//! let proxy: GreeterProxy = away.connect_as(greeter.addr(), Retry::Never).await?;
 //! assert_eq!(proxy.greet("Monty".to_string()).await?, "Hello, Monty!");
 //! away.shutdown().await;
 //! home.shutdown().await;

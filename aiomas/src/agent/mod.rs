@@ -28,10 +28,10 @@
 //! # async fn main() -> aiomas::Result<()> {
 //! // `local://` is the in-process transport; TCP and Unix sockets work the same way.
 //! let container = Container::create(Addr::local("agent-docs"), ContainerOptions::default()).await?;
-//! let counter = container.spawn(|ctx| Counter { ctx, total: AtomicU64::new(0) });
-//! assert_eq!(counter.ctx.addr(), "local://agent-docs/0");
+//! let counter = container.spawn(|ctx| Counter { ctx, total: AtomicU64::new(0) })?;
+//! assert_eq!(counter.addr(), "local://agent-docs/0");
 //!
-//! let proxy: CounterProxy = container.connect_as(counter.ctx.addr(), Retry::Never).await?;
+//! let proxy: CounterProxy = container.connect_as(counter.addr(), Retry::Never).await?;
 //! assert_eq!(proxy.add(2).await?, 2);
 //! assert_eq!(proxy.add(3).await?, 5);
 //! assert_eq!(proxy.to_string(), "CounterProxy('local://agent-docs/0')");
