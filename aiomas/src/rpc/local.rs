@@ -138,6 +138,9 @@ impl LocalEndpoint {
             })
             .await;
             if let Poll::Ready(outcome) = first {
+                // A remote call always lets the runtime run others; a loop of local calls that
+                // never wait must too, once the task's budget is spent.
+                tokio::task::consume_budget().await;
                 return outcome.map_err(|exc| self.exception(&exc));
             }
         }
