@@ -218,7 +218,11 @@ fn seen(outcome: Result<Value, Error>) -> Seen {
 type Kwargs = Vec<(&'static str, Value)>;
 
 /// A method, what to pass it, and the exception kind expected (`None`: a result).
-type Call = (&'static str, fn(&Side) -> (Vec<Value>, Kwargs), Option<&'static str>);
+type Call = (
+    &'static str,
+    fn(&Side) -> (Vec<Value>, Kwargs),
+    Option<&'static str>,
+);
 
 /// The calls run both ways: method, positional and keyword arguments, and the kind of
 /// exception expected (`None`: a result).
