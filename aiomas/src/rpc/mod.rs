@@ -56,6 +56,7 @@
 mod args;
 mod client;
 mod exception;
+mod local;
 mod proxy;
 mod server;
 mod service;
@@ -65,6 +66,8 @@ pub use args::{Args, Param};
 pub(crate) use client::Root;
 pub use client::RpcClient;
 pub use exception::Exception;
+pub(crate) use local::LocalEndpoint;
+pub use local::MAX_INLINE_LOCAL_CALLS;
 pub use proxy::{FromProxy, Proxy, Typed};
 pub use server::{
     open_connection, open_connection_serving, start_server, start_server_with, IntoService,
