@@ -19,8 +19,8 @@ use ndarray::{array_options, ArrayAgent, ArrayAgentProxy, NdArray};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let container = Container::create(Addr::tcp("127.0.0.1", 0), array_options()).await?;
-    let agent = container.spawn(|ctx| ArrayAgent { ctx });
-    let remote: ArrayAgentProxy = container.connect_as(agent.ctx.addr(), Retry::Never).await?;
+    let agent = container.spawn(|_| ArrayAgent)?;
+    let remote: ArrayAgentProxy = container.connect_as(agent.addr(), Retry::Never).await?;
     let array = NdArray::from_f64(vec![2, 2], &[1.0, 2.0, 3.0, 4.0]);
     let scaled = remote.scale(array.clone(), 2.0).await?;
     println!(

@@ -5,7 +5,7 @@
 //! [`NdArray::NAME`] in the same position. Shared by `examples/numpy_ext.rs` and the interop
 //! test with real NumPy (`tests/tests/types_interop.rs`).
 
-use aiomas::agent::{AgentContext, ContainerOptions};
+use aiomas::agent::ContainerOptions;
 use aiomas::codec::Codec;
 use aiomas::rpc::Exception;
 use aiomas::{Bytes, ExtensionType, Value};
@@ -76,9 +76,7 @@ pub fn array_options() -> ContainerOptions {
 }
 
 /// An agent that computes with arrays.
-pub struct ArrayAgent {
-    pub ctx: AgentContext,
-}
+pub struct ArrayAgent;
 
 #[aiomas::agent]
 impl ArrayAgent {

@@ -14,6 +14,7 @@
 //! - [`extension`]: `#[derive(aiomas::ExtensionType)]` on a struct;
 //! - [`attrs`]: our helper attributes, taken off the user's items (`#[expose(...)]`, and
 //!   `#[default]`, `#[args]`, `#[kwargs]` on parameters);
+//! - [`lifecycle`]: an agent's `#[on_start]`, `#[on_stop]` and `#[spawn]` methods;
 //! - [`method`]: one remote method or child accessor: receiver, qualifiers, return type;
 //! - [`params`]: its parameters and their kinds (required, optional, default, rest);
 //! - [`types`]: what a type must be to cross the wire (owned, no `impl Trait`), and the
@@ -23,6 +24,7 @@
 
 mod attrs;
 mod extension;
+mod lifecycle;
 mod method;
 mod params;
 mod proxy_trait;

@@ -38,7 +38,10 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 pub use addr::Addr;
-pub use options::{ChannelOptions, Retry, DEFAULT_MAX_FRAME_SIZE, DEFAULT_TLS_HANDSHAKE_TIMEOUT};
+pub use options::{
+    ChannelOptions, Retry, DEFAULT_MAX_DECODED_SIZE, DEFAULT_MAX_FRAME_SIZE,
+    DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+};
 pub use server::Server;
 
 use crate::codec::WireFormat;
@@ -60,6 +63,7 @@ impl Channel {
         let id = connection::next_connection_id();
         let format = WireFormat::new(options.codec, options.serializers.clone())
             .with_limit(options.max_frame_size)
+            .with_decoded_limit(options.get_max_decoded_size())
             .bind(id, served_root);
         Channel {
             shared: Shared::spawn(stream, format, id),
@@ -297,6 +301,7 @@ where
 
 /// Connects with retries, then runs the TLS handshake if `options` ask for TLS.
 async fn connect_stream(addr: &Addr, options: &ChannelOptions) -> Result<Stream, Error> {
+    options.codec.available()?;
     let tls = crate::tls::Connector::new(addr, options)?;
     let stream = connect_with_retry(addr, options.retry).await?;
     match tls {

@@ -44,6 +44,7 @@ impl Server {
         F: Fn(Channel) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        options.codec.available()?;
         let acceptor = Acceptor::new(&addr, &options)?;
         let (mut listener, bound) = Listener::bind(&addr).await?;
         let connections: Arc<Mutex<Vec<Weak<Shared>>>> = Arc::default();
