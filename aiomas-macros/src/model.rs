@@ -47,13 +47,6 @@ pub struct Service {
     pub lifecycle: Lifecycle,
 }
 
-/// A method of a service's impl block without `#[expose]`.
-pub struct Unexposed {
-    pub rust_name: Ident,
-    /// How many parameters it takes besides `self`.
-    pub params: usize,
-}
-
 /// `#[on_start]`, `#[on_stop]` and `#[spawn]` methods of an agent.
 #[derive(Default)]
 pub struct Lifecycle {
@@ -78,6 +71,13 @@ pub struct Constructor {
     pub params: Vec<Param>,
     /// `Self` (a `Value`) or `Result<Self, E>`.
     pub ret: Returns,
+}
+
+/// A method of a service's impl block without `#[expose]`.
+pub struct Unexposed {
+    pub rust_name: Ident,
+    /// How many parameters it takes besides `self`.
+    pub params: usize,
 }
 
 /// The callable surface of a service: what a proxy mirrors and a router dispatches.

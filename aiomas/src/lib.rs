@@ -2,13 +2,16 @@
 //!
 //! The crate has one module per layer: [`channel`] (framed request/reply over a byte stream),
 //! [`codec`] (JSON, MsgPack, MsgPackBlosc), [`rpc`] (services, routers, proxies), and the
-//! codec-neutral [`Value`]; [`tls`] secures TCP connections with mutual TLS.
+//! codec-neutral [`Value`]; [`tls`] secures TCP connections with mutual TLS; [`mosaik`] couples
+//! simulators and agent systems to the mosaik co-simulation framework.
 
 pub mod agent;
 pub mod channel;
 pub mod clock;
 pub mod codec;
 mod error;
+#[cfg(feature = "mosaik")]
+pub mod mosaik;
 pub mod rpc;
 #[cfg(feature = "tls")]
 pub mod tls;

@@ -188,8 +188,8 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
         name,
         proxy,
         hidden,
-        unexposed,
         lifecycle,
+        unexposed,
     };
     (imp, Some(model))
 }
