@@ -13,7 +13,7 @@ mod ndarray;
 
 use std::sync::{Arc, Weak};
 
-use aiomas::agent::{AgentContext, Container};
+use aiomas::agent::Container;
 use aiomas::channel::{Addr, ChannelOptions};
 use aiomas::rpc::{self, Args, Exception, ServiceMap};
 use aiomas::Bytes;
@@ -22,10 +22,7 @@ use aiomas_tests::{within, PythonPeer};
 use ndarray::{array_options, ArrayAgent};
 
 /// The bytes and binding checks' agent.
-struct Types {
-    #[allow(dead_code)] // agents keep their context; these methods need no container
-    ctx: AgentContext,
-}
+struct Types;
 
 #[aiomas::agent]
 impl Types {
@@ -89,8 +86,10 @@ async fn python_sends_bytes_numpy_arrays_and_bad_arguments() {
     let container = Container::create(Addr::tcp("127.0.0.1", 0), array_options())
         .await
         .expect("start our container");
-    let arrays = container.spawn(|_| ArrayAgent).expect("spawn");
-    let types = container.spawn(|ctx| Types { ctx }).expect("spawn");
+    let arrays = container
+        .spawn(|_| ArrayAgent)
+        .expect("spawn the ArrayAgent");
+    let types = container.spawn(|_| Types).expect("spawn the Types agent");
     let root = pluggable_root();
     let router = rpc::start_server(
         Addr::tcp("127.0.0.1", 0),
