@@ -561,19 +561,27 @@ fn command_lines_are_checked() {
     let PeerOutput { status, stdout, .. } = run_example("container", &["--help"]);
     assert_eq!(status.code(), Some(0));
     assert!(
-        stdout.starts_with("usage: container --start-date ISO8601"),
+        stdout.starts_with("Usage: container --start-date ISO8601"),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains("echo:Ticker"),
+        "the registry is listed: {stdout}"
     );
     let PeerOutput { status, stdout, .. } = run_example("interop_peer", &["-h"]);
     assert_eq!(status.code(), Some(0));
     assert!(stdout.starts_with("usage: interop_peer"), "{stdout}");
 
     let bad: &[(&str, &[&str], &str)] = &[
-        ("container", &["127.0.0.1:0"], "--start-date is required"),
+        (
+            "container",
+            &["127.0.0.1:0"],
+            "required arguments were not provided:\n  --start-date",
+        ),
         (
             "container",
             &["--start-date", START_DATE],
-            "HOST:PORT is required",
+            "required arguments were not provided:\n  <HOST:PORT>",
         ),
         (
             "container",
@@ -598,14 +606,23 @@ fn command_lines_are_checked() {
         (
             "container",
             &["--start-date", START_DATE, "--nope", "127.0.0.1:0"],
-            "unknown option --nope",
+            "unexpected argument '--nope'",
         ),
         (
             "container",
             &["--start-date", START_DATE, "127.0.0.1:0", "extra"],
-            "unexpected argument",
+            "unexpected argument 'extra'",
         ),
-        ("container", &["--start-date"], "expects a value"),
+        (
+            "container",
+            &["--start-date"],
+            "a value is required for '--start-date",
+        ),
+        (
+            "container",
+            &["--start-date", START_DATE, "--tls", "ca", "127.0.0.1:0"],
+            "3 values required",
+        ),
         ("interop_peer", &[], "ADDR is required"),
         (
             "interop_peer",
@@ -635,8 +652,9 @@ fn command_lines_are_checked() {
             "`{name} {}` printed {stdout:?}",
             args.join(" ")
         );
+        // argparse-style `usage:` from interop_peer, clap's `error:` from the container CLI.
         assert!(
-            stderr.contains("usage: ") && stderr.contains(why),
+            (stderr.contains("usage: ") || stderr.starts_with("error: ")) && stderr.contains(why),
             "`{name} {}`: expected {why:?} in\n{stderr}",
             args.join(" ")
         );
