@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use aiomas::agent::{AgentContext, Container};
 use aiomas::channel::Retry;
-use aiomas::rpc::{Exception, Proxy, MAX_INLINE_LOCAL_CALLS};
+use aiomas::rpc::{Exception, FromProxy, Proxy, MAX_INLINE_LOCAL_CALLS};
 use aiomas::{ConnectionErrorKind, Error, ServiceRef, Value};
 use tokio::sync::Semaphore;
 
@@ -335,6 +335,27 @@ async fn local_and_remote_calls_give_identical_outcomes() {
         let pings = side.partner.call("ping", vec![]).await.unwrap();
         assert_eq!(pings, Value::from(2));
     }
+    world.home.shutdown().await;
+    world.away.shutdown().await;
+}
+
+#[tokio::test]
+async fn typed_proxies_take_the_local_path_too() {
+    let world = world().await;
+    let (local, remote) = (world.local().await, world.remote().await);
+    let typed = |side: &Side| SubjectProxy::from_proxy(side.proxy.clone());
+    let (local, remote) = (typed(&local), typed(&remote));
+    assert!(local.proxy().is_local());
+    assert_eq!(
+        local.add(1, 2).await.unwrap(),
+        remote.add(1, 2).await.unwrap()
+    );
+    assert_eq!(local.kept().await.unwrap(), remote.kept().await.unwrap());
+    let failure = |outcome: Result<(), Error>| seen(outcome.map(|()| Value::Nil));
+    assert_eq!(
+        failure(local.fail("typed".into()).await),
+        failure(remote.fail("typed".into()).await)
+    );
     world.home.shutdown().await;
     world.away.shutdown().await;
 }
