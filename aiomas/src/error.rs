@@ -117,12 +117,6 @@ impl RemoteError {
         }
     }
 
-    /// The error a caller gets when `origin` answers with an exception of `kind` (the same
-    /// text an exception reply of ours carries on the wire).
-    pub(crate) fn from_exception(origin: &str, kind: &str, message: &str) -> Self {
-        RemoteError::new(origin, exception_report(kind, message))
-    }
-
     /// Wraps the content of an exception reply: a traceback text (Python aiomas), or a list
     /// `[type, message, *traceback lines]` (mosaik), read as the lines followed by
     /// `type: message`. Any other content is kept as its text.
@@ -151,6 +145,12 @@ impl RemoteError {
             other => other.to_string(),
         };
         RemoteError::new(origin, text)
+    }
+
+    /// The error a caller gets when `origin` answers with an exception of `kind` (the same
+    /// text an exception reply of ours carries on the wire).
+    pub(crate) fn from_exception(origin: &str, kind: &str, message: &str) -> Self {
+        RemoteError::new(origin, exception_report(kind, message))
     }
 
     /// The peer that raised the exception.

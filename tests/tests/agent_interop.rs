@@ -1,4 +1,4 @@
-//! Agent-layer interop with the real Python aiomas 2.0.1 (SPEC sections 3, 5, 6 and 7).
+//! Agent-layer interop with the real Python aiomas 2.0.1.
 //!
 //! - A Python container's agent (`tests/python/agent_peer.py client`) calls the `Echo` agent of
 //!   `examples/interop_peer.rs`, a Rust container in its own process: every exposed method,

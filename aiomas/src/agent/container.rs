@@ -1,5 +1,5 @@
 //! The container: one server socket for many agents, the connections to other containers,
-//! and the clock (SPEC section 5).
+//! and the clock.
 
 use std::collections::HashMap;
 use std::fmt;
