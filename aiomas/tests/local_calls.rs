@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aiomas::agent::{AgentContext, Container};
-use aiomas::channel::Retry;
-use aiomas::rpc::{Exception, Proxy, MAX_INLINE_LOCAL_CALLS};
+use aiomas::agent::{AgentContext, Container, ContainerOptions};
+use aiomas::channel::{Addr, Retry};
+use aiomas::rpc::{Exception, FromProxy, Proxy, MAX_INLINE_LOCAL_CALLS};
 use aiomas::{ConnectionErrorKind, Error, ServiceRef, Value};
 use tokio::sync::Semaphore;
 
@@ -340,6 +340,27 @@ async fn local_and_remote_calls_give_identical_outcomes() {
 }
 
 #[tokio::test]
+async fn typed_proxies_take_the_local_path_too() {
+    let world = world().await;
+    let (local, remote) = (world.local().await, world.remote().await);
+    let typed = |side: &Side| SubjectProxy::from_proxy(side.proxy.clone());
+    let (local, remote) = (typed(&local), typed(&remote));
+    assert!(local.proxy().is_local());
+    assert_eq!(
+        local.add(1, 2).await.unwrap(),
+        remote.add(1, 2).await.unwrap()
+    );
+    assert_eq!(local.kept().await.unwrap(), remote.kept().await.unwrap());
+    let failure = |outcome: Result<(), Error>| seen(outcome.map(|()| Value::Nil));
+    assert_eq!(
+        failure(local.fail("typed".into()).await),
+        failure(remote.fail("typed".into()).await)
+    );
+    world.home.shutdown().await;
+    world.away.shutdown().await;
+}
+
+#[tokio::test]
 async fn error_texts_are_pythons() {
     let world = world().await;
     let local = world.local().await;
@@ -389,6 +410,34 @@ async fn connect_picks_the_local_path_for_every_name_of_the_container() {
     assert!(!other.unwrap().is_local());
     world.home.shutdown().await;
     world.away.shutdown().await;
+}
+
+#[tokio::test]
+async fn in_process_queues_and_unix_sockets_are_named_too() {
+    let mut addrs = vec![Addr::local("local-calls-queue")];
+    if cfg!(unix) {
+        let path = std::env::temp_dir().join(format!("aiomas-local-{}.sock", std::process::id()));
+        addrs.push(Addr::unix(path));
+    }
+    for addr in addrs {
+        let container = Container::create(addr.clone(), ContainerOptions::default())
+            .await
+            .unwrap();
+        let url = container.spawn(new_subject).unwrap().addr().to_owned();
+        let proxy = container.connect(&url, Retry::Never).await.unwrap();
+        assert!(proxy.is_local(), "{url}");
+        match proxy.call("fail", vec!["x".into()]).await {
+            Err(Error::Remote(remote)) => {
+                let peer = match &addr {
+                    Addr::Local(queue) => format!("LocalQueue('{queue}')"),
+                    other => other.to_string(),
+                };
+                assert_eq!(remote.origin(), peer, "named as a remote caller sees it");
+            }
+            other => panic!("{other:?}"),
+        }
+        container.shutdown().await;
+    }
 }
 
 #[tokio::test]

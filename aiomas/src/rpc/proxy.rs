@@ -20,7 +20,10 @@ use crate::{from_value, Error, Home, ServiceRef, Value};
 /// A proxy to a service of this process (an agent of the container that
 /// [`connect`](crate::agent::Container::connect)s to its own address, or a reference such as
 /// an agent's `ctx.me()`) calls in-process: no socket, no encoding, the same results and
-/// errors (see [`is_local`](Self::is_local)).
+/// errors (see [`is_local`](Self::is_local)). What it skips is the codec: a value the
+/// connection's codec could not carry (bytes under JSON, integers beyond 64 bits under MsgPack,
+/// an extension type the peer has not registered) passes in-process, and a proxy to a
+/// service of a peer may be passed to a local agent (over a connection it cannot be sent).
 ///
 /// ```no_run
 /// # async fn demo(client: aiomas::rpc::RpcClient) -> aiomas::Result<()> {
