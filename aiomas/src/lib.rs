@@ -2,13 +2,16 @@
 //!
 //! The crate has one module per layer: [`channel`] (framed request/reply over a byte stream),
 //! [`codec`] (JSON, MsgPack, MsgPackBlosc), [`rpc`] (services, routers, proxies), and the
-//! codec-neutral [`Value`]; [`tls`] secures TCP connections with mutual TLS.
+//! codec-neutral [`Value`]; [`tls`] secures TCP connections with mutual TLS; [`mosaik`] couples
+//! simulators and agent systems to the mosaik co-simulation framework.
 
 pub mod agent;
 pub mod channel;
 pub mod clock;
 pub mod codec;
 mod error;
+#[cfg(feature = "mosaik")]
+pub mod mosaik;
 pub mod rpc;
 #[cfg(feature = "tls")]
 pub mod tls;
@@ -18,11 +21,11 @@ mod tls;
 mod value;
 
 pub use clock::{Clock, ExternalClock, RealtimeClock};
-pub use codec::Date;
+pub use codec::{Date, ExtensionType};
 pub use error::{ConnectionError, ConnectionErrorKind, Error, RemoteError, Result};
 pub use value::{from_value, to_value, BigInt, Bytes, Extension, Home, ServiceRef, Value};
 
-pub use aiomas_macros::{agent, expose, proxy, service};
+pub use aiomas_macros::{agent, expose, proxy, service, ExtensionType};
 
 // Lets the crate use its own macros, whose output names `::aiomas`.
 #[allow(unused_extern_crates)]
@@ -31,6 +34,7 @@ extern crate self as aiomas;
 /// Support code for the macros. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::codec::{extension_data, serialize_extension};
     pub use serde;
 }
 

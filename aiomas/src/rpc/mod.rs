@@ -134,6 +134,40 @@ pub mod __private {
         }
     }
 
+    /// The bound on the proxy's stubs for methods without `#[expose]`: never implemented, so
+    /// calling one fails to compile with this message.
+    #[diagnostic::on_unimplemented(
+        message = "this method is not `#[expose]`d, so it cannot be called through the proxy",
+        label = "not exposed",
+        note = "add `#[expose]` to the method in its `#[aiomas::service]` or `#[aiomas::agent]` impl block"
+    )]
+    pub trait ExposedMethod {}
+
+    /// The type the stubs' bound is on; it names a lifetime so that rustc checks the bound
+    /// where a stub is called, not where it is defined.
+    pub struct Unexposed<'a>(core::marker::PhantomData<&'a ()>);
+
+    /// What a stub returns, so the call around it type-checks. It is never built at run time
+    /// (the stub's bound cannot be met), but would resolve to an error.
+    pub struct NotExposed<R>(core::marker::PhantomData<fn() -> R>);
+
+    impl<R> NotExposed<R> {
+        #[allow(clippy::new_without_default)]
+        pub fn new() -> Self {
+            NotExposed(core::marker::PhantomData)
+        }
+    }
+
+    impl<R> core::future::Future for NotExposed<R> {
+        type Output = Result<R, Error>;
+        fn poll(
+            self: core::pin::Pin<&mut Self>,
+            _: &mut core::task::Context<'_>,
+        ) -> core::task::Poll<Self::Output> {
+            core::task::Poll::Ready(Err(Error::Value("the method is not exposed".into())))
+        }
+    }
+
     /// Compile-time check: an exposed method's parameter type can be decoded from the wire.
     pub fn assert_arg<T: DeserializeOwned + Send + 'static>() {}
 

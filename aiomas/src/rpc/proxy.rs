@@ -190,6 +190,11 @@ impl<'de> Deserialize<'de> for Proxy {
 }
 
 /// A typed proxy, made from a dynamic one. Generated `NameProxy` types implement it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a proxy type",
+    label = "not a proxy",
+    note = "use the `NameProxy` type that `#[aiomas::service]`, `#[aiomas::agent]` or `#[aiomas::proxy]` generates (for `impl Name` or `trait Name`), or the dynamic `aiomas::rpc::Proxy`"
+)]
 pub trait FromProxy: Sized {
     /// Wraps `proxy`.
     fn from_proxy(proxy: Proxy) -> Self;
@@ -217,6 +222,11 @@ pub fn decode_result<R: DeserializeOwned>(method: &str, result: Value) -> Result
 }
 
 /// Links a service type to its typed proxy (`Calculator` -> `CalculatorProxy`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no typed proxy",
+    label = "no `#[aiomas::service]` or `#[aiomas::agent]` for this type",
+    note = "add `#[aiomas::service]` (or `#[aiomas::agent]`) to an `impl {Self}` block with `#[expose]`d methods; it generates the proxy"
+)]
 pub trait Typed {
     /// The proxy type for remote instances of this service.
     type Proxy: FromProxy;
