@@ -147,6 +147,12 @@ impl RemoteError {
         RemoteError::new(origin, text)
     }
 
+    /// The error a caller gets when `origin` answers with an exception of `kind` (the same
+    /// text an exception reply of ours carries on the wire).
+    pub(crate) fn from_exception(origin: &str, kind: &str, message: &str) -> Self {
+        RemoteError::new(origin, exception_report(kind, message))
+    }
+
     /// The peer that raised the exception.
     pub fn origin(&self) -> &str {
         &self.origin
@@ -184,6 +190,12 @@ impl RemoteError {
             None => line,
         }
     }
+}
+
+/// The traceback text of an exception reply of ours: its last line is `kind: message`, as
+/// Python tracebacks end.
+pub(crate) fn exception_report(kind: &str, message: &str) -> String {
+    format!("Traceback (most recent call last):\n  (remote Rust code)\n{kind}: {message}\n")
 }
 
 impl fmt::Display for RemoteError {

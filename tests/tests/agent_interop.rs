@@ -1,4 +1,4 @@
-//! Agent-layer interop with the real Python aiomas 2.0.1 (SPEC sections 3, 5, 6 and 7).
+//! Agent-layer interop with the real Python aiomas 2.0.1.
 //!
 //! - A Python container's agent (`tests/python/agent_peer.py client`) calls the `Echo` agent of
 //!   `examples/interop_peer.rs`, a Rust container in its own process: every exposed method,
@@ -278,6 +278,15 @@ impl Caller {
         let agent: PyAgentProxy = self.ctx.connect_as(&url).await?;
         agent.call_back(self.ctx.me(), "ping".into(), vec![]).await
     }
+
+    /// Like `introduce`, passing on `target` (a proxy the caller handed us) instead of `me()`.
+    #[expose]
+    async fn introduce_ref(&self, url: String, target: Proxy) -> Result<Value, Error> {
+        let agent: PyAgentProxy = self.ctx.connect_as(&url).await?;
+        agent
+            .call_back(target.service_ref().clone(), "ping".into(), vec![])
+            .await
+    }
 }
 
 fn unix_seconds() -> i64 {
@@ -362,6 +371,29 @@ async fn rust_calls_python(codec: Codec, python_addr: &str, our_addr: Addr) {
 
         // Our agent's own method connects and calls (its container's connection).
         assert_eq!(caller.introduce(url.clone()).await.unwrap(), Value::from(2));
+
+        // A reference obtained through a same-container (in-process) proxy is a valid service
+        // reference on the Python connection: Python calls it back...
+        let local = container
+            .connect(caller.addr(), Retry::Never)
+            .await
+            .unwrap();
+        assert!(local.is_local(), "{local}");
+        let got = agent
+            .call_back(local.service_ref().clone(), "ping".into(), vec![])
+            .await
+            .unwrap();
+        assert_eq!(got, Value::from(3));
+        // ... also after it travelled as an argument of an in-process call.
+        let got = local
+            .call(
+                "introduce_ref",
+                vec![url.clone().into(), local.service_ref().clone().into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(got, Value::from(4));
+        assert_eq!(caller.pings.load(Ordering::SeqCst), 4);
 
         // Concurrent calls get their own results.
         check_concurrent_adds(|i| {

@@ -64,6 +64,16 @@ pub struct ContainerCli {
     stop: Option<StopSignal>,
 }
 
+impl std::fmt::Debug for ContainerCli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContainerCli")
+            .field("name", &self.name)
+            .field("registry", &self.registry)
+            .field("custom_stop", &self.stop.is_some())
+            .finish()
+    }
+}
+
 /// A parsed command line.
 #[derive(Debug, Clone)]
 #[non_exhaustive]

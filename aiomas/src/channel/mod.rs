@@ -1,4 +1,4 @@
-//! The channel layer: framed request/reply messages over a byte stream (SPEC section 2).
+//! The channel layer: framed request/reply messages over a byte stream.
 //!
 //! Every frame is a 4-byte big-endian length and a codec-encoded `[msg_type, msg_id, content]`.
 //! Both sides may send requests on one connection; many may be in flight; replies are matched

@@ -49,6 +49,14 @@ pub struct RpcServer {
     root: Arc<Root>,
 }
 
+impl std::fmt::Debug for RpcServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RpcServer")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RpcServer {
     /// The address the server listens on (with the real port if bound to port 0).
     pub fn addr(&self) -> &Addr {

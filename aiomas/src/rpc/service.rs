@@ -1,4 +1,4 @@
-//! Services: what a router resolves a path to, and the resolution itself (SPEC section 4).
+//! Services: what a router resolves a path to, and the resolution itself.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -27,6 +27,18 @@ pub enum Route<'a> {
     NotExposed,
     /// No such name.
     NotFound,
+}
+
+impl std::fmt::Debug for Route<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Route::Method(_) => f.write_str("Method(..)"),
+            Route::Service(service) => write!(f, "Service({})", service.class_name()),
+            Route::Shared(service) => write!(f, "Shared({})", service.class_name()),
+            Route::NotExposed => f.write_str("NotExposed"),
+            Route::NotFound => f.write_str("NotFound"),
+        }
+    }
 }
 
 impl<'a> Route<'a> {
