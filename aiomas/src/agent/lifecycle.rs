@@ -60,7 +60,7 @@ pub const STOP_HOOK_TIMEOUT: Duration = Duration::from_secs(5);
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an agent",
     label = "not an agent",
-    note = "add `#[aiomas::agent]` to an `impl {Self}` block (with the `#[expose]`d methods other agents call)"
+    note = "add `#[aiomas::agent]` to an `impl {Self}` block (with its `#[expose]`d methods); a hand-written `Service` becomes an agent with `impl aiomas::agent::Agent for {Self} {{}}`"
 )]
 pub trait Agent: Service + Sized {
     /// Runs once after the agent is spawned, as a task of its container (cancelled when the

@@ -4,6 +4,17 @@
 //! An agent is a service whose impl block carries `#[aiomas::agent]`. The container hands each
 //! agent an [`AgentContext`] when it is spawned: its id, address, container and clock.
 //!
+//! - Lifecycle ([`Agent`]): an optional start hook runs once after the spawn as a task of the
+//!   container; an optional stop hook is awaited at [`Container::remove`] and at
+//!   [`Container::shutdown`] (bounded by [`STOP_HOOK_TIMEOUT`]). An agent task that fails or
+//!   panics is logged with the agent's address and handed to
+//!   [`ContainerOptions::on_task_failure`] ([`TaskFailure`]).
+//! - Handles: [`Container::spawn`] returns an [`AgentHandle`] (id, address, derefs to the
+//!   agent); [`Container::agent`] looks one up by id, typed.
+//! - Spawning by name: a `#[spawn]` constructor makes a type [`Spawnable`]; a registry of
+//!   [`AgentType`]s (full `module:Class` names) lets a [`Manager`] (agent 0 of a sub-process
+//!   container, see [`cli`] for the docs' container CLI) spawn it for a remote master.
+//!
 //! ```
 //! use std::sync::atomic::{AtomicU64, Ordering};
 //!

@@ -393,3 +393,23 @@ async fn an_empty_host_binds_all_interfaces_like_python() {
     peer.shutdown().await;
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn removing_an_agent_stops_its_tasks_only() {
+    let c = container(ContainerOptions::default()).await;
+    let gone = c.spawn(probe(&Arc::default())).unwrap();
+    let kept = c.spawn(probe(&Arc::default())).unwrap();
+    let forever = || async { std::future::pending::<()>().await };
+    let of_gone = gone.ctx.spawn(forever());
+    let of_kept = kept.ctx.spawn(forever());
+    assert!(c.remove(gone.id()).await);
+    let stopped = tokio::time::timeout(Duration::from_secs(5), of_gone).await;
+    assert_eq!(
+        stopped.expect("the removed agent's task ends").unwrap(),
+        None
+    );
+    settle().await;
+    assert!(!of_kept.is_finished(), "the other agent's task runs on");
+    c.shutdown().await;
+    assert_eq!(of_kept.await.unwrap(), None, "shutdown stops it");
+}
