@@ -70,6 +70,13 @@ impl Read for Counted<'_> {
         self.left.set(self.rest.len());
         Ok(n)
     }
+
+    // The decoder reads every marker and value with `read_exact`: keep the slice's fast one.
+    fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.rest.read_exact(buf)?;
+        self.left.set(self.rest.len());
+        Ok(())
+    }
 }
 
 fn length(len: usize) -> Result<u32, Error> {
