@@ -1,4 +1,4 @@
-//! Behaviour of the channel layer, Rust on both sides (SPEC section 2).
+//! Behaviour of the channel layer, Rust on both sides.
 //!
 //! Every test is bounded in time ([`within`] or `tokio::time::timeout`): a broken channel fails
 //! a test, it never hangs CI. Protocol-error tests talk to our server through a raw TCP socket

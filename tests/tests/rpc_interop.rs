@@ -1,4 +1,4 @@
-//! RPC interop with the real Python aiomas 2.0.1 (SPEC sections 3 and 4), for every codec.
+//! RPC interop with the real Python aiomas 2.0.1, for every codec.
 //!
 //! - A Python client (`tests/python/rpc_peer.py client`) checks our `#[aiomas::service]`
 //!   server: arguments by position and keyword, defaults, `Option`, `*args`/`**kwargs`,

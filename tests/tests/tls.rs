@@ -1,4 +1,4 @@
-//! Mutual TLS on the channel and RPC layers, Rust on both sides (SPEC section 8).
+//! Mutual TLS on the channel and RPC layers, Rust on both sides.
 //!
 //! Every test makes a throw-away PKI ([`aiomas_tests::Pki`], nothing secret is committed):
 //! a CA, a server certificate for `localhost`, `127.0.0.1` and `::1`, a client certificate, an
@@ -201,8 +201,7 @@ async fn separate_server_and_client_configs() {
         |_| async {},
     )
     .await
-    .err()
-    .expect("a server without a server config");
+    .expect_err("a server without a server config");
     assert_tls(&err, "no server side");
     server.close().await;
 }
@@ -428,8 +427,7 @@ async fn tls_is_refused_on_unix_sockets_and_local_queues() {
     for addr in [Addr::unix(&socket), Addr::local("tls-test")] {
         let err = channel::start_server(addr.clone(), pki.server(), |_| async {})
             .await
-            .err()
-            .expect("TLS server on a non-TCP address");
+            .expect_err("TLS server on a non-TCP address");
         assert_tls(&err, "only available on TCP");
         let err = channel::open_connection(&addr, pki.client())
             .await

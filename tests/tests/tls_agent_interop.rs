@@ -1,4 +1,4 @@
-//! Container-level TLS interop with the real Python aiomas 2.0.1 (SPEC sections 5 and 8).
+//! Container-level TLS interop with the real Python aiomas 2.0.1.
 //!
 //! The Python containers are made with Python's own `Container.create(..., ssl=SSLCerts(CA,
 //! CERT, KEY))` (`tests/python/tls_agent_peer.py`: TLS 1.2, `ECDH+AESGCM`, mutual

@@ -1,4 +1,4 @@
-//! Mutual TLS between our channels and the real Python aiomas 2.0.1 (SPEC section 8).
+//! Mutual TLS between our channels and the real Python aiomas 2.0.1.
 //!
 //! The Python side (`tests/python/tls_peer.py`) uses aiomas' own `make_ssl_server_context` and
 //! `make_ssl_client_context` (TLS 1.2, `ECDH+AESGCM`) with PEM files that each test makes with

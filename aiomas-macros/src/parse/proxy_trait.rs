@@ -96,7 +96,7 @@ fn proxy_trait(mut tr: ItemTrait, errors: &mut Errors) -> Option<Interface> {
         let docs = docs(&f.attrs);
         if f.sig.asyncness.is_none()
             && f.sig.inputs.len() <= 1
-            && f.sig.output != ReturnType::Default
+            && !matches!(f.sig.output, ReturnType::Default)
         {
             helpers.no_param_helpers(errors);
             if let Some(ty) = child_accessor(Site::ProxyTrait, &f.sig, errors) {

@@ -1,5 +1,5 @@
 //! Sub-process containers: a container whose agent 0 is a [`Manager`] that spawns agents by
-//! name, sets the clock and stops the process (Python's `aiomas.subproc`, SPEC section 7).
+//! name, sets the clock and stops the process (Python's `aiomas.subproc`).
 
 use std::sync::Arc;
 
@@ -17,6 +17,16 @@ pub struct Manager {
     ctx: AgentContext,
     registry: &'static [AgentType],
     stop: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let types: Vec<&str> = self.registry.iter().map(AgentType::name).collect();
+        f.debug_struct("Manager")
+            .field("ctx", &self.ctx)
+            .field("registry", &types)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Manager {

@@ -1,8 +1,44 @@
 //! The agent layer: containers host many agents behind one server socket; agents call each
-//! other through proxies (SPEC section 5).
+//! other through proxies.
 //!
 //! An agent is a service whose impl block carries `#[aiomas::agent]`. The container hands each
 //! agent an [`AgentContext`] when it is spawned: its id, address, container and clock.
+//!
+//! ```
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//!
+//! use aiomas::agent::{AgentContext, Container, ContainerOptions};
+//! use aiomas::channel::{Addr, Retry};
+//!
+//! struct Counter {
+//!     ctx: AgentContext,
+//!     total: AtomicU64,
+//! }
+//!
+//! #[aiomas::agent]
+//! impl Counter {
+//!     /// Agents are called concurrently, so state uses interior mutability.
+//!     #[expose]
+//!     fn add(&self, n: u64) -> u64 {
+//!         self.total.fetch_add(n, Ordering::Relaxed) + n
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> aiomas::Result<()> {
+//! // `local://` is the in-process transport; TCP and Unix sockets work the same way.
+//! let container = Container::create(Addr::local("agent-docs"), ContainerOptions::default()).await?;
+//! let counter = container.spawn(|ctx| Counter { ctx, total: AtomicU64::new(0) })?;
+//! assert_eq!(counter.addr(), "local://agent-docs/0");
+//!
+//! let proxy: CounterProxy = container.connect_as(counter.addr(), Retry::Never).await?;
+//! assert_eq!(proxy.add(2).await?, 2);
+//! assert_eq!(proxy.add(3).await?, 5);
+//! assert_eq!(proxy.to_string(), "CounterProxy('local://agent-docs/0')");
+//! container.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 mod connect;
 mod container;
@@ -18,6 +54,8 @@ pub use context::AgentContext;
 pub use handle::AgentHandle;
 pub use lifecycle::{Agent, TaskFailure, TaskOutput, STOP_HOOK_TIMEOUT};
 pub use options::{ContainerOptions, DEFAULT_VALIDATE_TIMEOUT};
+#[cfg(feature = "cli")]
+pub mod cli;
 mod manager;
 mod registry;
 

@@ -68,6 +68,14 @@ pub struct AgentType {
     spawn: SpawnFn,
 }
 
+impl std::fmt::Debug for AgentType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentType")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AgentType {
     /// The entry for `A`, spawnable as `name` (Python masters pass e.g. `"module:Class"`).
     pub const fn of<A: Spawnable>(name: &'static str) -> AgentType {

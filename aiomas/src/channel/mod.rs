@@ -1,4 +1,4 @@
-//! The channel layer: framed request/reply messages over a byte stream (SPEC section 2).
+//! The channel layer: framed request/reply messages over a byte stream.
 //!
 //! Every frame is a 4-byte big-endian length and a codec-encoded `[msg_type, msg_id, content]`.
 //! Both sides may send requests on one connection; many may be in flight; replies are matched
@@ -238,6 +238,13 @@ impl Request {
     pub fn fail(self, kind: &str, message: &str) -> Result<(), Error> {
         let connection = self.connection()?;
         connection.fail(self.msg_id, kind, message)
+    }
+
+    /// Answers with an exception reply whose content is `failure` as it is, for peers that
+    /// expect another shape than a traceback text (mosaik: `[type, message, *traceback]`).
+    pub fn fail_with(self, failure: impl Into<Value>) -> Result<(), Error> {
+        let connection = self.connection()?;
+        connection.fail_with(self.msg_id, &failure.into())
     }
 
     /// The channel the request arrived on, if the connection is still alive.

@@ -31,6 +31,15 @@ pub struct Server {
     closed: CancellationToken,
 }
 
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("addr", &self.addr)
+            .field("closed", &self.closed.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
 type Connections = Arc<Mutex<Vec<Weak<Shared>>>>;
 
 impl Server {

@@ -1,4 +1,4 @@
-//! Container clocks (SPEC section 6, Python's `aiomas.clocks`).
+//! Container clocks (Python's `aiomas.clocks`).
 //!
 //! Every container has a [`Clock`]; agents sleep and schedule on it instead of on tokio's
 //! timers, so the same agents run in real time ([`RealtimeClock`], the default) or in the time
@@ -33,7 +33,7 @@ mod date;
 mod deadline;
 mod ext;
 mod external;
-mod pyfmt;
+pub(crate) mod pyfmt;
 mod queue;
 mod realtime;
 mod scoped;

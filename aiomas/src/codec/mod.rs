@@ -1,5 +1,5 @@
 //! Codecs: how a message becomes the bytes of a frame, byte-compatible with Python's
-//! `aiomas.codecs` (SPEC section 3).
+//! `aiomas.codecs` (the crate docs, "Wire protocol", sum up the formats).
 //!
 //! A [`Codec`] names the format; [`Serializers`] lists the extra types both sides registered,
 //! in registration order, which gives every type its `typeid` on the wire.
@@ -11,6 +11,19 @@
 //! (decompressed) body, and at most the connection's
 //! [`max_decoded_size`](crate::channel::ChannelOptions::max_decoded_size); decoding stops as
 //! soon as a frame exceeds it.
+//!
+//! ```
+//! use aiomas::codec::Codec;
+//! use aiomas::{to_value, Value};
+//!
+//! // A request message `[msg_type, msg_id, [path, args, kwargs]]`, as a frame body.
+//! let message = to_value(&(0, 1, ("add", (3, 4), Value::Map(Vec::new())))).unwrap();
+//! let json = Codec::Json.encode(&message).unwrap();
+//! assert_eq!(json, br#"[0,1,["add",[3,4],{}]]"#);
+//! for codec in [Codec::Json, Codec::MsgPack] {
+//!     assert_eq!(codec.decode(&codec.encode(&message).unwrap()).unwrap(), message);
+//! }
+//! ```
 
 #[cfg(feature = "blosc")]
 mod blosc;
@@ -19,6 +32,7 @@ mod blosc;
 mod blosc;
 mod date;
 mod decode;
+mod extension;
 mod json;
 mod json_parser;
 mod msgpack;
@@ -32,6 +46,9 @@ use crate::Error;
 
 pub use date::{Date, ARROW};
 pub use decode::DECODED_BYTES_PER_BODY_BYTE;
+pub use extension::ExtensionType;
+#[doc(hidden)] // for the derive's output, through `aiomas::__private`
+pub use extension::{extension_data, serialize_extension};
 
 /// How deeply lists and maps may nest in one message (serde_json's own limit).
 pub const MAX_DEPTH: usize = 128;

@@ -8,6 +8,11 @@ use crate::channel::{self, Addr, ChannelOptions, Server};
 use crate::{Error, ServiceRef};
 
 /// Anything that can be served as a root service: a service value, or a shared one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be served: it is not an RPC service",
+    label = "not a service",
+    note = "add `#[aiomas::service]` (or `#[aiomas::agent]`) to an `impl` block of the type with `#[expose]`d methods, or serve a `ServiceMap`; an `Arc` of a service works too"
+)]
 pub trait IntoService {
     /// The service, shared.
     fn into_service(self) -> Arc<dyn Service>;
@@ -42,6 +47,14 @@ fn rpc_options(options: ChannelOptions) -> ChannelOptions {
 pub struct RpcServer {
     server: Server,
     root: Arc<Root>,
+}
+
+impl std::fmt::Debug for RpcServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RpcServer")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RpcServer {

@@ -1,4 +1,4 @@
-//! Services: what a router resolves a path to, and the resolution itself (SPEC section 4).
+//! Services: what a router resolves a path to, and the resolution itself.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -29,6 +29,18 @@ pub enum Route<'a> {
     NotFound,
 }
 
+impl std::fmt::Debug for Route<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Route::Method(_) => f.write_str("Method(..)"),
+            Route::Service(service) => write!(f, "Service({})", service.class_name()),
+            Route::Shared(service) => write!(f, "Shared({})", service.class_name()),
+            Route::NotExposed => f.write_str("NotExposed"),
+            Route::NotFound => f.write_str("NotFound"),
+        }
+    }
+}
+
 impl<'a> Route<'a> {
     /// Wraps an async function of the call's arguments as a [`Route::Method`].
     pub fn method<F, Fut>(f: F) -> Route<'a>
@@ -45,6 +57,11 @@ impl<'a> Route<'a> {
 /// `#[aiomas::service]` and `#[aiomas::agent]` implement it from the `#[expose]`d methods of an
 /// impl block; [`ServiceMap`](super::ServiceMap) implements it for names chosen at run time.
 /// Services are called concurrently, hence `&self` and `Sync`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an RPC service",
+    label = "not a service",
+    note = "add `#[aiomas::agent]` (for an agent) or `#[aiomas::service]` to an `impl {Self}` block with `#[expose]`d methods, or build a `ServiceMap`"
+)]
 pub trait Service: Send + Sync + 'static {
     /// Looks up one path segment.
     fn route<'a>(&'a self, name: &str) -> Route<'a>;

@@ -1,4 +1,4 @@
-//! Transport security: mutual TLS over TCP, on rustls (SPEC section 8).
+//! Transport security: mutual TLS over TCP, on rustls (feature `tls`, on by default).
 //!
 //! Python aiomas secures a deployment with one private root CA: every machine holds the CA
 //! certificate and a certificate of its own, signed by that CA, and both ends of a connection
