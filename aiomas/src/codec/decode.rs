@@ -70,6 +70,7 @@ impl Budget {
     }
 
     /// Charges the heap bytes a decoded scalar owns (its slot is charged by its container).
+    #[inline]
     pub(super) fn charge_scalar(&self, value: &Value) -> Result<(), Error> {
         match value {
             Value::Str(s) => self.charge(s.len()),
@@ -89,9 +90,9 @@ impl Budget {
 pub(super) struct Decoding<'a> {
     pub(super) format: &'a WireFormat,
     pub(super) budget: Budget,
-    /// The input bytes not yet read (MsgPack): a length claim beyond them is a lie, so no more
-    /// than that is preallocated.
-    pub(super) input_left: Cell<usize>,
+    /// The size of the body: every element takes at least one byte of it, so a length claim
+    /// beyond it is a lie and no more than that is preallocated (and charged, first).
+    input_len: usize,
 }
 
 impl<'a> Decoding<'a> {
@@ -103,13 +104,13 @@ impl<'a> Decoding<'a> {
         Decoding {
             format,
             budget: Budget::new(limit),
-            input_left: Cell::new(len),
+            input_len: len,
         }
     }
 
     /// A list, claimed to hold `claimed` items (0 if unknown).
     pub(super) fn list(&self, claimed: usize) -> Result<ListBuilder<'_>, Error> {
-        let capacity = claimed.min(self.input_left.get());
+        let capacity = claimed.min(self.input_len);
         self.budget.charge(capacity * SLOT)?;
         Ok(ListBuilder {
             items: Vec::with_capacity(capacity),
@@ -120,7 +121,7 @@ impl<'a> Decoding<'a> {
     /// A map, claimed to hold `claimed` entries (0 if unknown).
     pub(super) fn map(&self, claimed: usize) -> Result<MapBuilder<'_>, Error> {
         // Every entry takes at least two bytes of input.
-        let capacity = claimed.min(self.input_left.get() / 2);
+        let capacity = claimed.min(self.input_len / 2);
         self.budget.charge(capacity * 2 * SLOT)?;
         Ok(MapBuilder {
             entries: Vec::with_capacity(capacity),
@@ -176,17 +177,26 @@ fn invalid(message: impl fmt::Display) -> Error {
     Error::Deserialization(message.to_string())
 }
 
-/// Grows a buffer that is full: 1, 4, 8, 16, ... slots, charged before allocating.
-fn grow<T>(buffer: &mut Vec<T>, budget: &Budget) -> Result<(), Error> {
+/// Makes room for one more item: a full buffer grows to 1, 4, 8, 16, ... slots, charged
+/// before allocating.
+#[inline]
+fn make_room<T>(buffer: &mut Vec<T>, budget: &Budget) -> Result<(), Error> {
     if buffer.len() == buffer.capacity() {
-        let extra = match buffer.capacity() {
-            0 => 1,
-            1 => 3,
-            n => n,
-        };
-        budget.charge(extra * size_of::<T>())?;
-        buffer.reserve_exact(extra);
+        grow(buffer, budget)
+    } else {
+        Ok(())
     }
+}
+
+#[cold]
+fn grow<T>(buffer: &mut Vec<T>, budget: &Budget) -> Result<(), Error> {
+    let extra = match buffer.capacity() {
+        0 => 1,
+        1 => 3,
+        n => n,
+    };
+    budget.charge(extra * size_of::<T>())?;
+    buffer.reserve_exact(extra);
     Ok(())
 }
 
@@ -197,9 +207,10 @@ pub(super) struct ListBuilder<'d> {
 }
 
 impl ListBuilder<'_> {
+    #[inline]
     pub(super) fn push(&mut self, item: Value) -> Result<(), Error> {
         self.budget.charge_scalar(&item)?;
-        grow(&mut self.items, self.budget)?;
+        make_room(&mut self.items, self.budget)?;
         self.items.push(item);
         Ok(())
     }
@@ -227,7 +238,7 @@ impl MapBuilder<'_> {
                 return Err(invalid(format_args!("reserved key {key} in a map")));
             }
             _ => {
-                grow(&mut self.entries, budget)?;
+                make_room(&mut self.entries, budget)?;
                 self.entries.push((key, value));
             }
         }

@@ -1,9 +1,6 @@
 //! The MsgPack codec: what Python's `msgpack.packb(data, use_bin_type=True)` writes and
 //! `unpackb(..., raw=False)` reads. Bytes travel as `bin`, strings as `str`.
 
-use std::cell::Cell;
-use std::io::{self, Read};
-
 use rmp::encode;
 
 use super::decode::{DecodeSeed, Decoding};
@@ -39,37 +36,19 @@ pub(super) fn decode(format: &WireFormat, body: &[u8]) -> Result<Value, Error> {
 
 /// Decodes `body` within the budget of `decoding`.
 pub(super) fn decode_within(decoding: &Decoding<'_>, body: &[u8]) -> Result<Value, Error> {
-    let mut reader = Counted {
-        rest: body,
-        left: &decoding.input_left,
-    };
-    let mut de = rmp_serde::Deserializer::new(&mut reader);
+    let mut rest = body;
+    let mut de = rmp_serde::Deserializer::new(&mut rest);
     let seed = DecodeSeed { decoding, depth: 0 };
     let value = serde::de::DeserializeSeed::deserialize(seed, &mut de)
         .map_err(|e| Error::Deserialization(e.to_string()))?;
-    if !reader.rest.is_empty() {
+    if !rest.is_empty() {
         return Err(Error::Deserialization(format!(
             "{} trailing bytes after the message",
-            reader.rest.len()
+            rest.len()
         )));
     }
     decoding.budget.charge_scalar(&value)?;
     Ok(value)
-}
-
-/// The body, telling the decoder how many bytes are left: a length claim beyond them is
-/// never preallocated.
-struct Counted<'a> {
-    rest: &'a [u8],
-    left: &'a Cell<usize>,
-}
-
-impl Read for Counted<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.rest.read(buf)?;
-        self.left.set(self.rest.len());
-        Ok(n)
-    }
 }
 
 fn length(len: usize) -> Result<u32, Error> {
