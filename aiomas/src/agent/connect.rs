@@ -20,6 +20,35 @@ impl Container {
     /// retry a refused connection. The remote container's `validate_aid` answer is awaited
     /// for at most [`ContainerOptions::validate_timeout`](super::ContainerOptions::validate_timeout).
     /// An error after [`shutdown`](Self::shutdown).
+    ///
+    /// ```
+    /// use aiomas::agent::{Container, ContainerOptions};
+    /// use aiomas::channel::{Addr, Retry};
+    ///
+    /// struct Adder;
+    ///
+    /// #[aiomas::agent]
+    /// impl Adder {
+    ///     #[expose]
+    ///     fn add(&self, a: i64, b: i64) -> i64 {
+    ///         a + b
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::create(Addr::tcp("127.0.0.1", 0), ContainerOptions::default()).await?;
+    /// let adder = container.spawn(|_ctx| Adder)?;
+    /// let proxy = container.connect(adder.addr(), Retry::Never).await?;
+    /// assert_eq!(proxy.call("add", vec![1.into(), 2.into()]).await?, 3.into());
+    /// assert_eq!(proxy.to_string(), format!("AdderProxy('{}')", adder.addr()));
+    /// // An agent that does not exist is an error, as in Python.
+    /// let missing = format!("{}7", container.base_url());
+    /// assert!(container.connect(&missing, Retry::Never).await.is_err());
+    /// container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(&self, url: &str, retry: Retry) -> Result<Proxy, Error> {
         self.ensure_running()?;
         let (addr, aid) = parse_agent_url(url)?;
