@@ -249,6 +249,27 @@ impl Requests {
 
 /// A request from the peer, received with [`Channel::recv`]. Answer it with
 /// [`reply`](Self::reply) or [`fail`](Self::fail).
+///
+/// ```
+/// use aiomas::channel::{self, Addr, ChannelOptions};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let server = channel::start_server(Addr::local("request-docs"), ChannelOptions::default(), |channel| async move {
+///     while let Ok(mut request) = channel.recv().await {
+///         let content = request.take_content();
+///         let answer = format!("request {}: {}", request.id(), content.as_str().unwrap_or("?"));
+///         request.reply(answer).unwrap();
+///     }
+/// })
+/// .await?;
+/// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// // Each side numbers its requests from 0 on every connection.
+/// assert_eq!(channel.send("a").await?, "request 0: a".into());
+/// assert_eq!(channel.send("b").await?, "request 1: b".into());
+/// # Ok(())
+/// # }
+/// ```
 pub struct Request {
     connection: Weak<Shared>,
     msg_id: u64,
