@@ -12,8 +12,6 @@
 //! Caller('tcp://127.0.0.1:5555/1') got spamspamspam
 //! ```
 
-use aiomas::agent::{AgentContext, Container};
-
 /// A reactive agent: it only exposes a method.
 struct Callee;
 
@@ -27,7 +25,7 @@ impl Callee {
 }
 
 /// A proactive agent: it exposes nothing but runs a task that calls the callee.
-struct Caller(AgentContext);
+struct Caller(aiomas::agent::AgentContext);
 
 #[aiomas::agent]
 impl Caller {
@@ -46,10 +44,9 @@ impl Caller {
 #[tokio::main]
 async fn main() -> aiomas::Result<()> {
     // Port 0 picks a free port (the guide binds localhost:5555).
-    let container = Container::bind("127.0.0.1:0").await?;
+    let container = aiomas::agent::Container::bind("127.0.0.1:0").await?;
     let callee = container.spawn(|_| Callee)?;
-    let caller = container.spawn(Caller)?;
-    caller.run(callee.addr()).await?;
+    container.spawn(Caller)?.run(callee.addr()).await?; // the caller is agent 1
     container.shutdown().await;
     Ok(())
 }

@@ -15,21 +15,17 @@
 
 use aiomas::agent::{AgentContext, Container};
 
-/// A proactive agent that greets the world.
-struct HelloWorld {
-    /// The agent's id, address, container and clock.
-    ctx: AgentContext,
-    /// Our agent's name.
-    name: String,
-}
+/// A proactive agent that greets the world: its context (id, address, container and clock)
+/// and its name.
+struct HelloWorld(AgentContext, String);
 
 #[aiomas::agent]
 impl HelloWorld {
     /// The task that our agent performs.
     async fn run(&self) -> aiomas::Result<()> {
-        println!("{} says:", self.name);
+        println!("{} says:", self.1);
         for _ in 0..3 {
-            self.ctx.clock().sleep(0.1).await?;
+            self.0.clock().sleep(0.1).await?;
             println!("Hello, World!");
         }
         Ok(())
@@ -41,11 +37,8 @@ async fn main() -> aiomas::Result<()> {
     // Port 0 picks a free port (the guide binds localhost:5555).
     let container = Container::bind("127.0.0.1:0").await?;
     // Now we can spawn an agent and run its task:
-    let name = "Monty".into();
-    container
-        .spawn(|ctx| HelloWorld { ctx, name })?
-        .run()
-        .await?;
+    let agent = container.spawn(|ctx| HelloWorld(ctx, "Monty".into()))?;
+    agent.run().await?;
     container.shutdown().await; // Close all connections and shut down the server
     Ok(())
 }

@@ -11,17 +11,12 @@
 
 use aiomas::agent::{AgentContext, Container};
 
-/// An agent that is both proactive (`run()`) and reactive (`service()`).
+/// An agent that is both proactive (`run()`) and reactive (`service()`); the container hands
+/// it its context (id, address, container, clock).
 struct TestAgent(AgentContext);
 
 #[aiomas::agent]
 impl TestAgent {
-    /// Builds the agent (the container passes its context) and says hello.
-    fn new(ctx: AgentContext) -> Self {
-        println!("Ohai, I am {ctx}");
-        TestAgent(ctx)
-    }
-
     /// Calls `service(42)` of the agent at `addr`.
     async fn run(&self, addr: &str) -> aiomas::Result<()> {
         let remote_agent: TestAgentProxy = self.0.connect_as(addr).await?;
@@ -41,10 +36,9 @@ impl TestAgent {
 async fn main() -> aiomas::Result<()> {
     // Port 0 picks a free port (the docs bind localhost:5555).
     let c = Container::bind("127.0.0.1:0").await?;
-    // Agent 0 is spawned first, then agent 1, whose address agent 0's `run()` gets.
-    c.spawn(TestAgent::new)?
-        .run(c.spawn(TestAgent::new)?.addr())
-        .await?;
+    let agents = [c.spawn(TestAgent)?, c.spawn(TestAgent)?];
+    println!("Ohai, I am {}\nOhai, I am {}", agents[0], agents[1]);
+    agents[0].run(agents[1].addr()).await?;
     c.shutdown().await;
     Ok(())
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create (or reuse) the virtualenv with the real Python aiomas 2.0.1 that the
-# interop tests talk to, and print the absolute path of its python on stdout.
+# Create (or reuse) the virtualenv with the real Python aiomas 2.0.1 and mosaik
+# 3.6.0 that the interop tests talk to, and print the absolute path of its
+# python on stdout.
 #
 #   AIOMAS_VENV    where the venv lives (default: <repo root>/.venv)
 #   AIOMAS_BASE_PYTHON  interpreter that creates it (default: python3, tested: 3.11)
@@ -19,6 +20,13 @@ REQUIREMENTS=(
     python-dateutil==4.0.0  # needed by arrow
     tzdata==2026.6          # needed by arrow
     numpy==2.2.6            # the extension-type interop test (cp311 manylinux wheel)
+    mosaik==3.6.0           # the co-simulation framework the mosaik tests run under
+    mosaik-api-v3==3.0.16   # needed by mosaik; its example_sim / example_mas are the references
+    networkx==3.6.1         # needed by mosaik
+    tqdm==4.70.1            # needed by mosaik
+    loguru==0.7.3           # needed by mosaik and mosaik-api-v3
+    docopt-ng==0.9.0        # needed by mosaik-api-v3
+    typing-extensions==4.16.0  # needed by mosaik
 )
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -60,7 +68,7 @@ if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
     rm -f "$stamp"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         --no-input --only-binary=:all: "${REQUIREMENTS[@]}" >&2
-    "$venv/bin/python" -c 'import aiomas, arrow, blosc, msgpack, numpy' >&2
+    "$venv/bin/python" -c 'import aiomas, arrow, blosc, msgpack, numpy, mosaik, mosaik_api_v3, example_sim, example_mas' >&2
     printf '%s\n' "$wanted" >"$stamp"
 else
     log "virtualenv $venv is up to date"

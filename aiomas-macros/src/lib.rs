@@ -152,6 +152,30 @@ pub fn expose(_attr: TokenStream, item: TokenStream) -> TokenStream {
     quote::quote!(#error #item).into()
 }
 
+/// Makes a struct an extra-serializer type: it travels as `{"__type__": [typeid, data]}`, its
+/// data being the struct as serde would send it.
+///
+/// ```text
+/// #[derive(aiomas::ExtensionType)]
+/// #[aiomas(name = "ndarray")] // optional: the type's name by default
+/// struct NdArray {
+///     #[serde(rename = "type")]
+///     dtype: String,
+///     shape: Vec<usize>,
+///     data: aiomas::Bytes,
+/// }
+/// ```
+///
+/// Generates `Serialize` and `Deserialize` (do not derive them too) and `aiomas::ExtensionType`
+/// (whose `NAME` is the registered name). `#[serde(...)]` attributes on the struct and its
+/// fields shape the data as usual. Decoding accepts the extension object and also its plain
+/// data. Register the name on both sides, in the same position (Python's `extra_serializers`).
+/// Generic structs, enums and unions are refused.
+#[proc_macro_derive(ExtensionType, attributes(aiomas, serde))]
+pub fn extension_type(item: TokenStream) -> TokenStream {
+    render::extension_type(parse::extension_type(item.into())).into()
+}
+
 /// Declares the interface of a remote service that has no Rust implementation (for example a
 /// Python agent), and generates its typed proxy.
 ///

@@ -4,6 +4,10 @@
 //! never mention `Self` (it is replaced by the service type), because the proxy lives outside the
 //! user's impl block.
 
+mod extension;
+
+pub use extension::ExtensionType;
+
 use proc_macro2::Ident;
 use syn::{Attribute, Expr, LitStr, Type, Visibility};
 
@@ -36,6 +40,9 @@ pub struct Service {
     pub proxy: Interface,
     /// Names of the impl's methods that are not exposed (Python: "... is not exposed").
     pub hidden: Vec<String>,
+    /// The impl's non-exposed methods with a receiver: the proxy gets a stub for each whose
+    /// call fails to compile with "add `#[expose]`".
+    pub unexposed: Vec<Unexposed>,
     /// The agent's hooks and constructor (always empty for a service).
     pub lifecycle: Lifecycle,
 }
@@ -64,6 +71,13 @@ pub struct Constructor {
     pub params: Vec<Param>,
     /// `Self` (a `Value`) or `Result<Self, E>`.
     pub ret: Returns,
+}
+
+/// A method of a service's impl block without `#[expose]`.
+pub struct Unexposed {
+    pub rust_name: Ident,
+    /// How many parameters it takes besides `self`.
+    pub params: usize,
 }
 
 /// The callable surface of a service: what a proxy mirrors and a router dispatches.

@@ -2,7 +2,8 @@
 //!
 //! The message is shaped like a real RPC request, `[0, 42, [path, args, kwargs]]`, in two
 //! sizes: a small one (~100 bytes of JSON) and a medium one (~10 KB of JSON: 500 floats and a
-//! few strings). Throughput is reported in messages per second.
+//! few strings). Throughput is reported in messages per second. A second group decodes one
+//! large frame (~1 MiB of JSON: 100,000 small numbers).
 //!
 //! Run with `cargo bench -p aiomas --bench codec`.
 
@@ -83,6 +84,33 @@ fn frame_round_trip(c: &mut Criterion) {
     group.finish();
 }
 
+/// Decoding one large frame: ~1 MiB of small integers and floats, as a co-simulation ships
+/// time series (the decoder's per-element cost dominates).
+fn large_frame_decode(c: &mut Criterion) {
+    let mut group = c.benchmark_group("large frame decode");
+    group.throughput(Throughput::Elements(1));
+    let items: Vec<Value> = (0..100_000)
+        .map(|i| match i % 3 {
+            0 => Value::from(i % 1000),
+            1 => Value::Float(f64::from(i) * 0.25),
+            _ => Value::from(-(i as i64)),
+        })
+        .collect();
+    let message = request("agents/1/series", vec![Value::List(items)], map(vec![]));
+    for codec in CODECS {
+        let frame = codec.encode(&message).expect("encodable");
+        println!("{codec} large: {} bytes per frame", frame.len());
+        group.bench_with_input(
+            BenchmarkId::new(codec.name(), "large"),
+            &frame,
+            |b, frame| {
+                b.iter(|| codec.decode(black_box(frame)).unwrap());
+            },
+        );
+    }
+    group.finish();
+}
+
 fn main() {
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -90,5 +118,6 @@ fn main() {
         .sample_size(20)
         .configure_from_args();
     frame_round_trip(&mut criterion);
+    large_frame_decode(&mut criterion);
     criterion.final_summary();
 }

@@ -117,6 +117,42 @@ impl RemoteError {
         }
     }
 
+    /// Wraps the content of an exception reply: a traceback text (Python aiomas), or a list
+    /// `[type, message, *traceback lines]` (mosaik), read as the lines followed by
+    /// `type: message`. Any other content is kept as its text.
+    ///
+    /// ```
+    /// use aiomas::{RemoteError, Value};
+    /// let content = Value::from(vec!["KeyError".into(), "'x'".into(), Value::from("Traceback ...\n")]);
+    /// let err = RemoteError::from_failure("mosaik", content);
+    /// assert_eq!((err.kind(), err.message()), (Some("KeyError"), "'x'"));
+    /// ```
+    pub fn from_failure(origin: impl Into<String>, content: crate::Value) -> Self {
+        use crate::Value;
+        let text = match content {
+            Value::Str(text) => text,
+            Value::List(items)
+                if items.len() >= 2 && items.iter().all(|i| i.as_str().is_some()) =>
+            {
+                let lines: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                let mut text: String = lines[2..].concat();
+                if !text.is_empty() && !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                text.push_str(&format!("{}: {}\n", lines[0], lines[1]));
+                text
+            }
+            other => other.to_string(),
+        };
+        RemoteError::new(origin, text)
+    }
+
+    /// The error a caller gets when `origin` answers with an exception of `kind` (the same
+    /// text an exception reply of ours carries on the wire).
+    pub(crate) fn from_exception(origin: &str, kind: &str, message: &str) -> Self {
+        RemoteError::new(origin, exception_report(kind, message))
+    }
+
     /// The peer that raised the exception.
     pub fn origin(&self) -> &str {
         &self.origin
@@ -154,6 +190,12 @@ impl RemoteError {
             None => line,
         }
     }
+}
+
+/// The traceback text of an exception reply of ours: its last line is `kind: message`, as
+/// Python tracebacks end.
+pub(crate) fn exception_report(kind: &str, message: &str) -> String {
+    format!("Traceback (most recent call last):\n  (remote Rust code)\n{kind}: {message}\n")
 }
 
 impl fmt::Display for RemoteError {

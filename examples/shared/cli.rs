@@ -1,6 +1,7 @@
-//! Hand-written command-line parsing shared by `interop_peer` and the `container` CLI.
+//! Hand-written command-line parsing of `interop_peer` (the `container` binary uses the
+//! library's clap CLI, whose value parsers this reuses).
 //!
-//! Both binaries include this file with `#[path = "shared/cli.rs"] mod cli;`. Bad arguments are
+//! Included with `#[path = "shared/cli.rs"] mod cli;`. Bad arguments are
 //! reported as a [`UsageError`]: the binary prints it with its usage and exits with status 2,
 //! like Python's argparse and click do.
 
@@ -8,9 +9,10 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::process::ExitCode;
 
+use aiomas::agent::cli;
 use aiomas::channel::Addr;
 use aiomas::codec::Codec;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 
 /// A command line that cannot be used; the message says why.
 #[derive(Debug)]
@@ -127,61 +129,15 @@ impl ArgStream {
 
 /// `json`, `msgpack` or `msgpack-blosc`.
 pub fn parse_codec(text: &str) -> Result<Codec, UsageError> {
-    text.parse().map_err(|_| {
-        UsageError(format!(
-            "invalid codec {text:?} (choose from json, msgpack, msgpack-blosc)"
-        ))
-    })
+    cli::parse_codec(text).map_err(|why| UsageError(format!("{text:?}: {why}")))
 }
 
-/// `HOST:PORT` (`[::1]:PORT` for IPv6; port 0 picks a free port) or a Unix socket path
-/// (anything containing `/`).
+/// `HOST:PORT` or a Unix socket path, as the container CLI reads it.
 pub fn parse_addr(text: &str) -> Result<Addr, UsageError> {
-    let addr: Addr = text.parse().map_err(|err: aiomas::Error| {
-        UsageError(format!(
-            "invalid address {text:?}: {err} (expected HOST:PORT or a socket path)"
-        ))
-    })?;
-    match &addr {
-        Addr::Tcp { host, .. } if host.is_empty() => Err(UsageError(format!(
-            "invalid address {text:?}: no host (expected HOST:PORT or a socket path)"
-        ))),
-        Addr::Local(_) => Err(UsageError(format!(
-            "invalid address {text:?}: local queues exist only inside one process"
-        ))),
-        _ => Ok(addr),
-    }
+    cli::parse_addr(text).map_err(|why| UsageError(format!("{text:?}: {why}")))
 }
 
-/// An ISO 8601 date as Python's `arrow.get()` reads it: with an offset
-/// (`2010-03-27T00:00:00+01:00`, `...Z`), without one (UTC), or a plain day (`2010-03-27`).
+/// An ISO 8601 date, as the container CLI reads it.
 pub fn parse_date(text: &str) -> Result<DateTime<Utc>, UsageError> {
-    let text = text.trim();
-    if let Ok(date) = DateTime::parse_from_rfc3339(text) {
-        return Ok(date.with_timezone(&Utc));
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f%:z",
-        "%Y-%m-%d %H:%M:%S%.f%:z",
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-    ] {
-        if let Ok(date) = DateTime::parse_from_str(text, format) {
-            return Ok(date.with_timezone(&Utc));
-        }
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(date) = NaiveDateTime::parse_from_str(text, format) {
-            return Ok(date.and_utc());
-        }
-    }
-    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
-    }
-    Err(UsageError(format!(
-        "invalid date {text:?} (expected ISO 8601, e.g. 2010-03-27T00:00:00+01:00)"
-    )))
+    cli::parse_date(text).map_err(|why| UsageError(format!("{text:?}: {why}")))
 }

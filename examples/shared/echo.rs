@@ -1,11 +1,11 @@
 //! The agents that the interop examples serve (`interop_peer` and the `container` CLI):
 //! [`Echo`], an agent with one exposed method per feature of the agent layer, and [`Counter`],
-//! an agent built from spawn arguments.
+//! an agent built from spawn arguments, and [`Ticker`], an agent with a start hook.
 //!
 //! Both binaries include this file with `#[path = "shared/echo.rs"] mod echo;`.
 
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use aiomas::agent::AgentContext;
 use aiomas::rpc::{Exception, Proxy};
@@ -218,5 +218,49 @@ impl Counter {
     #[expose]
     fn addr(&self) -> String {
         self.addr.clone()
+    }
+}
+
+/// Ticks once per second of its container's clock, from its start hook:
+/// `spawn('echo:Ticker')`.
+pub struct Ticker {
+    ctx: AgentContext,
+    started: AtomicBool,
+    ticks: AtomicI64,
+}
+
+#[aiomas::agent]
+impl Ticker {
+    /// A ticker that has not started yet.
+    #[spawn]
+    fn new(ctx: AgentContext) -> Self {
+        Ticker {
+            ctx,
+            started: AtomicBool::new(false),
+            ticks: AtomicI64::new(0),
+        }
+    }
+
+    /// Runs once after the spawn, as a task of the container, until the container stops.
+    #[on_start]
+    async fn start(self: Arc<Self>) -> Result<(), Error> {
+        self.started.store(true, Ordering::SeqCst);
+        for _ in 0.. {
+            self.ctx.clock().sleep(1.0).await?;
+            self.ticks.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// Whether the start hook has run.
+    #[expose]
+    fn started(&self) -> bool {
+        self.started.load(Ordering::SeqCst)
+    }
+
+    /// How many seconds of the clock the start hook has counted.
+    #[expose]
+    fn ticks(&self) -> i64 {
+        self.ticks.load(Ordering::SeqCst)
     }
 }

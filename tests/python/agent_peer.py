@@ -488,6 +488,23 @@ async def master_scenario(args, proc, container, agent, checks):
     await expect_result(checks, 'the spawned agent calls our agent by URL',
                         echo.call_url(agent.addr, 'ping', []), 1, True)
 
+    # A Rust agent type with a start hook: it runs as a task of the container
+    # and counts seconds of the external clock.
+    ticker, ticker_addr = await call(manager.spawn('echo:Ticker'))
+    checks.expect('spawn(Ticker) is agent 5', ticker_addr == base + '5',
+                  'got {!r}'.format(ticker_addr))
+    started = await poll(lambda: ticker.started(), lambda v: v is True)
+    checks.expect("the Ticker's start hook runs", started is True,
+                  'started() is {!r}'.format(started))
+    await expect_result(checks, 'no tick before the clock moves',
+                        ticker.ticks(), 0, True)
+    for t in (21, 22):
+        await expect_result(checks, 'manager.set_time({})'.format(t),
+                            manager.set_time(t), None)
+        ticks = await poll(lambda: ticker.ticks(), lambda v: v == t - 20)
+        checks.expect('the start hook ticks with the clock', ticks == t - 20,
+                      'ticks() is {!r} at time {}'.format(ticks, t))
+
     await expect_result(checks, 'manager.stop()', manager.stop(), None)
     try:
         status = await asyncio.wait_for(proc.wait(), 20)
@@ -497,6 +514,18 @@ async def master_scenario(args, proc, container, agent, checks):
     else:
         checks.expect('the container exits 0 after stop()', status == 0,
                       'exit status {}'.format(status))
+
+
+async def poll(get, done, attempts=200):
+    """Call the coroutine function *get* until ``done(result)`` (or give up
+    after *attempts* tries, 10 ms apart); return the last result."""
+    value = None
+    for _ in range(attempts):
+        value = await call(get())
+        if done(value):
+            break
+        await asyncio.sleep(0.01)
+    return value
 
 
 async def run_master(args):

@@ -26,6 +26,7 @@ these commands, answering ``["echo", x]`` requests itself, and prints
 """
 import argparse
 import asyncio
+import math
 import random
 import sys
 
@@ -138,7 +139,15 @@ def echo_values(codec_name):
         ('empty dict', {}),
         ('long string', 'aiomas ' * 50000),
     ]
-    if codec_name != 'json':
+    if codec_name == 'json':
+        # Issue 8: these bent before (big ints became floats, '\x00NaN' became NaN).
+        values += [
+            ('big ints', [2**64, -2**63 - 1, 2**100, -10**40, {'k': 2**64}]),
+            ('infinities and marker lookalikes',
+             [float('inf'), '\x00NaN', '\x00Infinity', '\x00-Infinity',
+              -float('inf'), '\\u0000NaN', 'NaN']),
+        ]
+    else:
         values.append(('bytes', b'\x00\xff' * 100))
     return values
 
@@ -157,6 +166,11 @@ async def check_echo(channel, checks, codec_name):
             got = exc
         checks.expect('echo ' + label, same(value, got),
                       'sent {!r:.200}, got {!r:.300}'.format(value, got))
+    if codec_name == 'json':
+        got = await request(channel, ['echo', [float('nan'), '\x00NaN']])
+        checks.expect('echo NaN next to its old marker',
+                      isinstance(got[0], float) and math.isnan(got[0])
+                      and got[1] == '\x00NaN', 'got {!r}'.format(got))
 
 
 async def check_fail(channel, checks):

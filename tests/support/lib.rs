@@ -8,6 +8,7 @@
 //! - [`example_bin`], [`run_example`], [`spawn_example`]: the built example binaries
 //!   (module [`example`]).
 //! - [`within`]: bounds a future in time, so no test can hang CI.
+//! - [`fuzz`]: a seeded mutational fuzz harness for the stable toolchain.
 //! - [`Pki`]: throw-away CAs and certificates for the TLS tests (module [`pki`]).
 //! - [`remote_error`], [`check_dynamic_proxy`], [`check_concurrent_adds`], [`no_such_agent`]:
 //!   checks of calls into Python peers (module [`calls`]).
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub mod calls;
 pub mod example;
+pub mod fuzz;
 pub mod ohai;
 pub mod peer;
 pub mod pki;

@@ -278,6 +278,15 @@ impl Caller {
         let agent: PyAgentProxy = self.ctx.connect_as(&url).await?;
         agent.call_back(self.ctx.me(), "ping".into(), vec![]).await
     }
+
+    /// Like `introduce`, passing on `target` (a proxy the caller handed us) instead of `me()`.
+    #[expose]
+    async fn introduce_ref(&self, url: String, target: Proxy) -> Result<Value, Error> {
+        let agent: PyAgentProxy = self.ctx.connect_as(&url).await?;
+        agent
+            .call_back(target.service_ref().clone(), "ping".into(), vec![])
+            .await
+    }
 }
 
 fn unix_seconds() -> i64 {
@@ -362,6 +371,29 @@ async fn rust_calls_python(codec: Codec, python_addr: &str, our_addr: Addr) {
 
         // Our agent's own method connects and calls (its container's connection).
         assert_eq!(caller.introduce(url.clone()).await.unwrap(), Value::from(2));
+
+        // A reference obtained through a same-container (in-process) proxy is a valid service
+        // reference on the Python connection: Python calls it back...
+        let local = container
+            .connect(caller.addr(), Retry::Never)
+            .await
+            .unwrap();
+        assert!(local.is_local(), "{local}");
+        let got = agent
+            .call_back(local.service_ref().clone(), "ping".into(), vec![])
+            .await
+            .unwrap();
+        assert_eq!(got, Value::from(3));
+        // ... also after it travelled as an argument of an in-process call.
+        let got = local
+            .call(
+                "introduce_ref",
+                vec![url.clone().into(), local.service_ref().clone().into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(got, Value::from(4));
+        assert_eq!(caller.pings.load(Ordering::SeqCst), 4);
 
         // Concurrent calls get their own results.
         check_concurrent_adds(|i| {
@@ -529,19 +561,27 @@ fn command_lines_are_checked() {
     let PeerOutput { status, stdout, .. } = run_example("container", &["--help"]);
     assert_eq!(status.code(), Some(0));
     assert!(
-        stdout.starts_with("usage: container --start-date ISO8601"),
+        stdout.starts_with("Usage: container --start-date ISO8601"),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains("echo:Ticker"),
+        "the registry is listed: {stdout}"
     );
     let PeerOutput { status, stdout, .. } = run_example("interop_peer", &["-h"]);
     assert_eq!(status.code(), Some(0));
     assert!(stdout.starts_with("usage: interop_peer"), "{stdout}");
 
     let bad: &[(&str, &[&str], &str)] = &[
-        ("container", &["127.0.0.1:0"], "--start-date is required"),
+        (
+            "container",
+            &["127.0.0.1:0"],
+            "required arguments were not provided:\n  --start-date",
+        ),
         (
             "container",
             &["--start-date", START_DATE],
-            "HOST:PORT is required",
+            "required arguments were not provided:\n  <HOST:PORT>",
         ),
         (
             "container",
@@ -566,14 +606,23 @@ fn command_lines_are_checked() {
         (
             "container",
             &["--start-date", START_DATE, "--nope", "127.0.0.1:0"],
-            "unknown option --nope",
+            "unexpected argument '--nope'",
         ),
         (
             "container",
             &["--start-date", START_DATE, "127.0.0.1:0", "extra"],
-            "unexpected argument",
+            "unexpected argument 'extra'",
         ),
-        ("container", &["--start-date"], "expects a value"),
+        (
+            "container",
+            &["--start-date"],
+            "a value is required for '--start-date",
+        ),
+        (
+            "container",
+            &["--start-date", START_DATE, "--tls", "ca", "127.0.0.1:0"],
+            "3 values required",
+        ),
         ("interop_peer", &[], "ADDR is required"),
         (
             "interop_peer",
@@ -603,8 +652,9 @@ fn command_lines_are_checked() {
             "`{name} {}` printed {stdout:?}",
             args.join(" ")
         );
+        // argparse-style `usage:` from interop_peer, clap's `error:` from the container CLI.
         assert!(
-            stderr.contains("usage: ") && stderr.contains(why),
+            (stderr.contains("usage: ") || stderr.starts_with("error: ")) && stderr.contains(why),
             "`{name} {}`: expected {why:?} in\n{stderr}",
             args.join(" ")
         );

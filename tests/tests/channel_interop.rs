@@ -140,7 +140,34 @@ fn echo_values(codec: Codec) -> Vec<(&'static str, Value)> {
             list![Value::Nil, true, -7, 2.25, "s", list![], Value::Map(vec![])],
         ),
     ];
-    if codec != Codec::Json {
+    if codec == Codec::Json {
+        let big = |digits: &str| Value::BigInt(digits.parse().unwrap());
+        values.extend([
+            // Issue 8: these bent before (big ints became floats, "\0NaN" became NaN).
+            (
+                "big ints",
+                list![
+                    big("18446744073709551616"),
+                    big("-9223372036854775809"),
+                    big("1267650600228229401496703205376"),
+                    big("-10000000000000000000000000000000000000000"),
+                    Value::from(i128::MIN),
+                ],
+            ),
+            (
+                "infinities and marker lookalikes",
+                list![
+                    f64::INFINITY,
+                    "\u{0}NaN",
+                    "\u{0}Infinity",
+                    "\u{0}-Infinity",
+                    f64::NEG_INFINITY,
+                    "\\u0000NaN",
+                    "NaN"
+                ],
+            ),
+        ]);
+    } else {
         values.extend([
             ("bytes", Value::Bytes(b"\x00\xff".repeat(100))),
             ("empty bytes", Value::Bytes(vec![])),
@@ -223,13 +250,19 @@ async fn rust_client_vs_python_server(codec: Codec, transport: Transport) {
     let nan = within(
         10.0,
         &format!("{ctx}: echo NaN"),
-        client.send(list!["echo", f64::NAN]),
+        client.send(list!["echo", list![f64::NAN, "\u{0}NaN"]]),
     )
     .await;
     let nan = nan.unwrap_or_else(|err| panic!("{ctx}: echo NaN failed: {err}"));
+    let nan = nan.as_list().unwrap_or_default();
     assert!(
-        nan.as_f64().is_some_and(f64::is_nan),
-        "{ctx}: NaN came back as {nan}"
+        nan.len() == 2 && nan[0].as_f64().is_some_and(f64::is_nan),
+        "{ctx}: NaN came back as {nan:?}"
+    );
+    assert_eq!(
+        nan[1],
+        Value::from("\u{0}NaN"),
+        "{ctx}: the string next to NaN"
     );
 
     // Python's exception: the real traceback, last line `ValueError: msg`.

@@ -11,12 +11,10 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aiomas::channel::{
-    self, Addr, ChannelOptions, DEFAULT_MAX_DECODED_SIZE, DEFAULT_MAX_FRAME_SIZE,
-};
+use aiomas::channel::{Addr, ChannelOptions, DEFAULT_MAX_DECODED_SIZE, DEFAULT_MAX_FRAME_SIZE};
 use aiomas::codec::{Codec, DECODED_BYTES_PER_BODY_BYTE};
 use aiomas::Value;
-use aiomas_tests::within;
+use aiomas_tests::{assert_works, echo_server, within};
 use peak_alloc::PeakAlloc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -95,20 +93,6 @@ fn a_34_kb_blosc_frame_of_8_mib_msgpack_stays_within_its_budget() {
     );
 }
 
-/// A server that echoes every request's content.
-async fn echo_server(options: ChannelOptions) -> channel::Server {
-    channel::start_server(Addr::tcp("127.0.0.1", 0), options, |ch| async move {
-        while let Ok(mut request) = ch.recv().await {
-            let content = request.take_content();
-            if request.reply(content).is_err() {
-                break;
-            }
-        }
-    })
-    .await
-    .unwrap()
-}
-
 #[test]
 fn a_frame_over_the_decoded_cap_closes_its_connection_early_and_the_server_keeps_serving() {
     let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
@@ -123,7 +107,7 @@ fn a_frame_over_the_decoded_cap_closes_its_connection_early_and_the_server_keeps
 async fn refuse_a_frame_over_the_cap() {
     let cap = MIB;
     let options = ChannelOptions::default().max_decoded_size(cap);
-    let server = echo_server(options.clone()).await;
+    let server = echo_server(Addr::tcp("127.0.0.1", 0), options.clone()).await;
     let addr = server.addr().clone();
     let port = addr.port().unwrap();
 
@@ -152,9 +136,7 @@ async fn refuse_a_frame_over_the_cap() {
     );
 
     // A good client is still served.
-    let good = within(10.0, "connect", channel::open_connection(&addr, options)).await;
-    let reply = within(10.0, "echo", good.unwrap().send(Value::from("ok"))).await;
-    assert_eq!(reply.unwrap(), Value::from("ok"));
+    assert_works(&addr, options).await;
     within(10.0, "close", server.close()).await;
     tokio::time::sleep(Duration::from_millis(10)).await;
 }

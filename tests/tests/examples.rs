@@ -194,3 +194,13 @@ fn demo_refuses_unknown_arguments() {
     assert!(!status.success());
     assert!(stderr.contains("--agents needs a number"), "{stderr}");
 }
+
+// --- extension types -------------------------------------------------------------------------
+
+#[test]
+fn numpy_ext_prints_the_scaled_array() {
+    assert_eq!(
+        run_example_ok("numpy_ext", &[]),
+        "[1.0, 2.0, 3.0, 4.0] (shape [2, 2]) * 2 = [2.0, 4.0, 6.0, 8.0] (shape [2, 2])\n"
+    );
+}

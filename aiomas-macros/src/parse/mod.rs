@@ -11,6 +11,7 @@
 //! - [`service`](mod@service): `#[aiomas::service]` / `#[aiomas::agent]` on an inherent impl
 //!   block;
 //! - [`proxy_trait`]: `#[aiomas::proxy]` on a trait declaring a remote interface;
+//! - [`extension`]: `#[derive(aiomas::ExtensionType)]` on a struct;
 //! - [`attrs`]: our helper attributes, taken off the user's items (`#[expose(...)]`, and
 //!   `#[default]`, `#[args]`, `#[kwargs]` on parameters);
 //! - [`lifecycle`]: an agent's `#[on_start]`, `#[on_stop]` and `#[spawn]` methods;
@@ -22,6 +23,7 @@
 //! - [`wire_names`]: one name on the wire per method or child.
 
 mod attrs;
+mod extension;
 mod lifecycle;
 mod method;
 mod params;
@@ -31,6 +33,7 @@ mod service;
 mod types;
 mod wire_names;
 
+pub use extension::extension_type;
 pub use proxy_trait::proxy;
 pub use service::service;
 
@@ -158,9 +161,14 @@ fn item_head(item: &Item) -> TokenStream {
 
 /// The `#[doc]` attributes of an item, copied to what is generated from it.
 fn docs(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs_named(attrs, "doc")
+}
+
+/// The attributes `#[name ...]` among `attrs`.
+fn attrs_named(attrs: &[Attribute], name: &str) -> Vec<Attribute> {
     attrs
         .iter()
-        .filter(|attr| attr.path().is_ident("doc"))
+        .filter(|attr| attr.path().is_ident(name))
         .cloned()
         .collect()
 }

@@ -19,7 +19,7 @@ use super::method::{child_accessor, method};
 use super::self_ty::{replace_self, replace_self_in_method};
 use super::wire_names::WireNames;
 use super::{docs, misplaced, Errors, Parsed, Site};
-use crate::model::{Child, Interface, Kind, Lifecycle, Service};
+use crate::model::{Child, Interface, Kind, Lifecycle, Service, Unexposed};
 
 pub fn service(kind: Kind, attr: TokenStream, item: TokenStream) -> Parsed<Service> {
     let selected = Parsed::annotated(kind.attr(), attr, item, |item| match item {
@@ -107,6 +107,7 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
     let mut methods = Vec::new();
     let mut children = Vec::new();
     let mut plain = Vec::new();
+    let mut unexposed = Vec::new();
     let mut names = WireNames::default();
     let mut lifecycle = Lifecycle::default();
     for (item, helpers) in imp.items.iter().zip(helpers) {
@@ -123,6 +124,7 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
             Some(None) => {
                 helpers.no_param_helpers(errors);
                 plain.push(f.sig.ident.unraw().to_string());
+                unexposed.extend(unexposed_method(&f.sig));
                 continue;
             }
             None => continue, // broken `#[expose]`: reported
@@ -187,8 +189,47 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
         proxy,
         hidden,
         lifecycle,
+        unexposed,
     };
     (imp, Some(model))
+}
+
+/// Methods the proxy itself has (through the traits it implements, or as every value does)
+/// keep working: a helper of the same name gets no stub.
+const PROXY_OWN_METHODS: &[&str] = &[
+    "as_ref",
+    "borrow",
+    "borrow_mut",
+    "clone",
+    "clone_from",
+    "deserialize",
+    "eq",
+    "fmt",
+    "from",
+    "from_proxy",
+    "hash",
+    "into",
+    "ne",
+    "proxy",
+    "serialize",
+    "to_owned",
+    "to_string",
+    "try_from",
+    "try_into",
+    "type_id",
+];
+
+/// A non-exposed method that takes `self`, which a caller might try through the proxy.
+fn unexposed_method(sig: &syn::Signature) -> Option<Unexposed> {
+    sig.receiver()?;
+    let name = sig.ident.unraw().to_string();
+    if PROXY_OWN_METHODS.contains(&name.as_str()) {
+        return None;
+    }
+    Some(Unexposed {
+        rust_name: sig.ident.clone(),
+        params: sig.inputs.len() - 1,
+    })
 }
 
 fn generic_service(attr: &str) -> String {

@@ -6,13 +6,15 @@
 
 mod agent;
 mod checks;
+mod extension;
 mod proxy;
 mod router;
+mod unexposed;
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::{Interface, Returns, Service};
+use crate::model::{ExtensionType, Interface, Returns, Service};
 use crate::parse::Parsed;
 
 /// The output of `#[aiomas::service]` / `#[aiomas::agent]`: the user's impl block (always, so a
@@ -29,10 +31,12 @@ pub fn service(parsed: Parsed<Service>) -> TokenStream {
         let proxy = proxy::render(&service.proxy);
         let self_ty = &service.self_ty;
         let proxy_name = &service.proxy.proxy_name;
+        let stubs = unexposed::render(proxy_name, &service.unexposed);
         quote! {
             #router
             #agent
             #proxy
+            #stubs
             impl ::aiomas::rpc::Typed for #self_ty {
                 type Proxy = #proxy_name;
             }
@@ -69,5 +73,13 @@ impl Returns {
             Returns::Unit => quote!(()),
             Returns::Value(ty) | Returns::Result { ok: ty, .. } => quote!(#ty),
         }
+    }
+}
+
+/// The output of `#[derive(aiomas::ExtensionType)]`: the impls, or the errors.
+pub fn extension_type(parsed: Result<ExtensionType, crate::parse::Errors>) -> TokenStream {
+    match parsed {
+        Ok(ext) => extension::render(&ext),
+        Err(errors) => errors.to_compile_error(),
     }
 }

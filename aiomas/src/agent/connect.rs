@@ -21,30 +21,27 @@ impl Container {
     /// for at most [`ContainerOptions::validate_timeout`](super::ContainerOptions::validate_timeout).
     /// An error after [`shutdown`](Self::shutdown).
     ///
+    /// A URL that names this container itself (its [`base_url`](Self::base_url), or another
+    /// name of its socket: `localhost` or `127.0.0.1` for a loopback or wildcard address)
+    /// gives a proxy that calls in-process ([`Proxy::is_local`]): no socket, no encoding, the
+    /// same results and errors as a remote call.
+    ///
     /// ```
-    /// use aiomas::agent::{Container, ContainerOptions};
-    /// use aiomas::channel::{Addr, Retry};
-    ///
-    /// struct Adder;
-    ///
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # use aiomas::channel::Retry;
+    /// struct Echo;
     /// #[aiomas::agent]
-    /// impl Adder {
+    /// impl Echo {
     ///     #[expose]
-    ///     fn add(&self, a: i64, b: i64) -> i64 {
-    ///         a + b
-    ///     }
+    ///     fn echo(&self, text: String) -> String { text }
     /// }
-    ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> aiomas::Result<()> {
-    /// let container = Container::create(Addr::tcp("127.0.0.1", 0), ContainerOptions::default()).await?;
-    /// let adder = container.spawn(|_ctx| Adder)?;
-    /// let proxy = container.connect(adder.addr(), Retry::Never).await?;
-    /// assert_eq!(proxy.call("add", vec![1.into(), 2.into()]).await?, 3.into());
-    /// assert_eq!(proxy.to_string(), format!("AdderProxy('{}')", adder.addr()));
-    /// // An agent that does not exist is an error, as in Python.
-    /// let missing = format!("{}7", container.base_url());
-    /// assert!(container.connect(&missing, Retry::Never).await.is_err());
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let echo = container.spawn(|_: AgentContext| Echo)?;
+    /// let proxy: EchoProxy = container.connect_as(echo.addr(), Retry::Never).await?;
+    /// assert!(aiomas::rpc::FromProxy::proxy(&proxy).is_local());
+    /// assert_eq!(proxy.echo("hi".into()).await?, "hi");
     /// container.shutdown().await;
     /// # Ok(())
     /// # }
@@ -52,14 +49,14 @@ impl Container {
     pub async fn connect(&self, url: &str, retry: Retry) -> Result<Proxy, Error> {
         self.ensure_running()?;
         let (addr, aid) = parse_agent_url(url)?;
-        let client = self.connection(&addr, retry).await?;
-        let class_name = self.validate(&client, &addr, &aid).await?;
+        let root = if self.names_itself(&addr) {
+            Proxy::local(self.inner.local.clone(), "")
+        } else {
+            self.connection(&addr, retry).await?.remote()
+        };
+        let class_name = self.validate(&root, &addr, &aid).await?;
         let label = format!("{class_name}Proxy('{url}')");
-        Ok(client
-            .remote()
-            .child("agents")
-            .child(&aid)
-            .with_label(label))
+        Ok(root.child("agents").child(&aid).with_label(label))
     }
 
     /// Like [`connect`](Self::connect), returning a typed proxy (`CalleeProxy`).
@@ -122,40 +119,43 @@ impl Container {
         }
     }
 
-    async fn validate(&self, client: &RpcClient, addr: &Addr, aid: &str) -> Result<String, Error> {
-        let key = (client.channel().id(), aid.to_owned());
-        if let Some(class_name) = self
-            .inner
-            .validated
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return Ok(class_name.clone());
+    /// Asks the container behind `root` for the class of agent `aid`; remote answers are
+    /// remembered per connection.
+    async fn validate(&self, root: &Proxy, addr: &Addr, aid: &str) -> Result<String, Error> {
+        let key = root.channel().map(|channel| (channel.id(), aid.to_owned()));
+        if let Some(class_name) = key.as_ref().and_then(|key| {
+            self.inner
+                .validated
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(key)
+                .cloned()
+        }) {
+            return Ok(class_name);
         }
         let timeout = self.inner.validate_timeout;
-        let answer = tokio::time::timeout(
-            timeout,
-            client.remote().call("validate_aid", vec![Value::from(aid)]),
-        )
-        .await
-        .map_err(|_| {
-            ConnectionError::new(
-                ConnectionErrorKind::TimedOut,
-                format!(
-                    "Container({}) did not answer validate_aid({aid:?}) within {timeout:?}",
-                    python_repr(addr)
-                ),
-            )
-        })??;
+        let answer =
+            tokio::time::timeout(timeout, root.call("validate_aid", vec![Value::from(aid)]))
+                .await
+                .map_err(|_| {
+                    ConnectionError::new(
+                        ConnectionErrorKind::TimedOut,
+                        format!(
+                            "Container({}) did not answer validate_aid({aid:?}) within {timeout:?}",
+                            python_repr(addr)
+                        ),
+                    )
+                })??;
         match answer {
             Value::Str(class_name) => {
-                let mut validated = self
-                    .inner
-                    .validated
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
-                validated.insert(key, class_name.clone());
+                if let Some(key) = key {
+                    let mut validated = self
+                        .inner
+                        .validated
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner());
+                    validated.insert(key, class_name.clone());
+                }
                 Ok(class_name)
             }
             _ => Err(ConnectionError::new(
@@ -167,5 +167,54 @@ impl Container {
             )
             .into()),
         }
+    }
+}
+
+impl Container {
+    /// Whether `addr` names this container's own socket.
+    fn names_itself(&self, addr: &Addr) -> bool {
+        let Some(own) = self.addr() else {
+            return false;
+        };
+        match (addr, &own) {
+            (
+                Addr::Tcp { host, port },
+                Addr::Tcp {
+                    host: bound,
+                    port: own_port,
+                },
+            ) => port == own_port && self.is_own_host(host, bound),
+            (Addr::Unix(path), Addr::Unix(own_path)) => path == own_path,
+            (Addr::Local(queue), Addr::Local(own_queue)) => queue == own_queue,
+            _ => false,
+        }
+    }
+
+    /// Whether `host` reaches a socket bound to `bound`: the same name, the name in our
+    /// `base_url`, or a loopback name a loopback or wildcard address accepts.
+    fn is_own_host(&self, host: &str, bound: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        let bound = bound.to_ascii_lowercase();
+        let in_base_url = parse_agent_url(&format!("{}0", self.base_url()))
+            .is_ok_and(|(addr, _)| matches!(addr, Addr::Tcp { host: named, .. } if named.eq_ignore_ascii_case(&host)));
+        let loopback_v4 = ["localhost", "127.0.0.1"];
+        let loopback_v6 = ["localhost", "::1"];
+        let accepted: &[&str] = match bound.as_str() {
+            "0.0.0.0" | "127.0.0.1" | "localhost" => &loopback_v4,
+            // A dual-stack wildcard also accepts IPv4.
+            "::" => &["localhost", "::1", "127.0.0.1"],
+            "::1" => &loopback_v6,
+            _ => &[],
+        };
+        host == bound || in_base_url || accepted.contains(&host.as_str())
+    }
+}
+
+/// How a peer would name this address: `HOST:PORT`, the socket path, `LocalQueue('NAME')`
+/// (the origin shown for exceptions of in-process calls).
+pub(super) fn origin_name(addr: &Addr) -> String {
+    match addr {
+        Addr::Local(queue) => format!("LocalQueue('{queue}')"),
+        other => other.to_string(),
     }
 }

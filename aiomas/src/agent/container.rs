@@ -21,7 +21,7 @@ use super::{Agent, AgentContext, AgentHandle, ContainerOptions};
 use crate::channel::{Addr, ChannelOptions};
 use crate::clock::{Clock, ScopedClock};
 use crate::error::{ConnectionError, ConnectionErrorKind};
-use crate::rpc::{self, Root, RpcClient, RpcServer};
+use crate::rpc::{self, LocalEndpoint, Root, RpcClient, RpcServer};
 use crate::Error;
 
 /// How long `shutdown` lets agent tasks finish after cancelling them.
@@ -59,6 +59,8 @@ pub(crate) struct Inner {
     pub(super) validate_timeout: Duration,
     pub(super) agents: Arc<AgentTable>,
     pub(crate) root: Arc<Root>,
+    /// The in-process door to `root`: proxies to our own agents call through it.
+    pub(super) local: Arc<LocalEndpoint>,
     server: Mutex<Option<Arc<RpcServer>>>,
     pub(super) outgoing: Mutex<HashMap<Addr, Arc<OnceCell<RpcClient>>>>,
     /// Class names of remote agents already validated, by (connection, agent id).
@@ -101,6 +103,7 @@ impl Container {
         let server =
             rpc::start_server_with_root(addr, root.clone(), channel_options.clone(), |_| {})
                 .await?;
+        let local = LocalEndpoint::open(&root, super::connect::origin_name(server.addr()));
         let timers = Arc::new(ScopedClock::new(options.clock));
         let container = Container {
             inner: Arc::new(Inner {
@@ -111,6 +114,7 @@ impl Container {
                 validate_timeout: options.validate_timeout,
                 agents,
                 root,
+                local,
                 server: Mutex::new(Some(Arc::new(server))),
                 outgoing: Mutex::default(),
                 validated: Mutex::default(),
@@ -328,6 +332,7 @@ impl Container {
             debug!("agent tasks of {self} did not stop in time");
         }
         inner.timers.close();
+        inner.local.close().await;
         let (outgoing, server) = inner.take_connections();
         close_connections(outgoing, server).await;
         debug!("{self} is shut down");
@@ -382,6 +387,7 @@ impl Drop for Inner {
         self.tasks.stop.cancel();
         self.tasks.tracker.close();
         self.timers.close();
+        self.local.shut();
         drop(self.agents.clear());
         let (outgoing, server) = self.take_connections();
         match tokio::runtime::Handle::try_current() {

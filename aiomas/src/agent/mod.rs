@@ -54,6 +54,8 @@ pub use context::AgentContext;
 pub use handle::AgentHandle;
 pub use lifecycle::{Agent, TaskFailure, TaskOutput, STOP_HOOK_TIMEOUT};
 pub use options::{ContainerOptions, DEFAULT_VALIDATE_TIMEOUT};
+#[cfg(feature = "cli")]
+pub mod cli;
 mod manager;
 mod registry;
 

@@ -184,7 +184,13 @@ impl Shared {
         let report = format!(
             "Traceback (most recent call last):\n  (remote Rust code)\n{kind}: {message}\n"
         );
-        let frame = self.frame(EXCEPTION, msg_id, &Value::Str(report))?;
+        self.fail_with(msg_id, &Value::Str(report))
+    }
+
+    /// Sends an exception reply whose content is `failure` as it is (mosaik's peers expect
+    /// `[type, message, *traceback lines]`).
+    pub(crate) fn fail_with(&self, msg_id: u64, failure: &Value) -> Result<(), Error> {
+        let frame = self.frame(EXCEPTION, msg_id, failure)?;
         self.queue(frame)
     }
 
@@ -284,12 +290,9 @@ impl Shared {
         }
         let outcome = match msg_type {
             RESULT => Ok(content),
-            _ => Err(Error::Remote(RemoteError::new(
+            _ => Err(Error::Remote(RemoteError::from_failure(
                 self.peer.clone(),
-                match content {
-                    Value::Str(text) => text,
-                    other => other.to_string(),
-                },
+                content,
             ))),
         };
         match entry {

@@ -345,6 +345,13 @@ impl Request {
         connection.fail(self.msg_id, kind, message)
     }
 
+    /// Answers with an exception reply whose content is `failure` as it is, for peers that
+    /// expect another shape than a traceback text (mosaik: `[type, message, *traceback]`).
+    pub fn fail_with(self, failure: impl Into<Value>) -> Result<(), Error> {
+        let connection = self.connection()?;
+        connection.fail_with(self.msg_id, &failure.into())
+    }
+
     /// The channel the request arrived on, if the connection is still alive.
     pub fn channel(&self) -> Option<Channel> {
         self.connection.upgrade().map(|shared| Channel { shared })

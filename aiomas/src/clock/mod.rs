@@ -33,7 +33,7 @@ mod date;
 mod deadline;
 mod ext;
 mod external;
-mod pyfmt;
+pub(crate) mod pyfmt;
 mod queue;
 mod realtime;
 mod scoped;

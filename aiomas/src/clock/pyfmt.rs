@@ -7,7 +7,7 @@ use chrono::{DateTime, Timelike, Utc};
 
 /// `str(float)` / `repr(float)` in Python 3: the shortest round-trip digits, `.0` on whole
 /// numbers, exponent notation below 1e-4 and from 1e16 on, `nan`, `inf`.
-pub(super) fn py_float(x: f64) -> String {
+pub(crate) fn py_float(x: f64) -> String {
     if x.is_nan() {
         return "nan".into();
     }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::value::{Extension, EXTENSION_TOKEN};
+use super::{extension_data, serialize_extension};
+use crate::value::Extension;
 use crate::Value;
 
 /// The name containers register the Arrow date serializer under (typeid 0).
@@ -93,18 +94,14 @@ impl From<Date> for Value {
 
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_newtype_struct(EXTENSION_TOKEN, &(ARROW, self.to_arrow_string()))
+        serialize_extension(s, ARROW, &self.to_arrow_string())
     }
 }
 
 impl<'de> Deserialize<'de> for Date {
     /// Accepts an Arrow date, or a plain ISO 8601 string.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = match Value::deserialize(d)? {
-            Value::Ext(ext) if &*ext.type_name == ARROW => ext.data,
-            other => other,
-        };
-        match text {
+        match extension_data(d, ARROW)? {
             Value::Str(s) => s.parse().map_err(serde::de::Error::custom),
             other => Err(serde::de::Error::custom(format_args!(
                 "expected a date, got {other}"

@@ -4,6 +4,14 @@
 //! A [`Codec`] names the format; [`Serializers`] lists the extra types both sides registered,
 //! in registration order, which gives every type its `typeid` on the wire.
 //!
+//! Data never bends: JSON carries Python's `NaN`, `Infinity` and `-Infinity` and integers of
+//! any size ([`BigInt`](crate::BigInt)) exactly, without in-band markers; MsgPack refuses
+//! integers beyond 64 bits, as Python's msgpack does. Every incoming frame decodes within a
+//! budget: at most [`DECODED_BYTES_PER_BODY_BYTE`] bytes of values per byte of its
+//! (decompressed) body, and at most the connection's
+//! [`max_decoded_size`](crate::channel::ChannelOptions::max_decoded_size); decoding stops as
+//! soon as a frame exceeds it.
+//!
 //! ```
 //! use aiomas::codec::Codec;
 //! use aiomas::{to_value, Value};
@@ -24,6 +32,7 @@ mod blosc;
 mod blosc;
 mod date;
 mod decode;
+mod extension;
 mod json;
 mod json_parser;
 mod msgpack;
@@ -37,6 +46,9 @@ use crate::Error;
 
 pub use date::{Date, ARROW};
 pub use decode::DECODED_BYTES_PER_BODY_BYTE;
+pub use extension::ExtensionType;
+#[doc(hidden)] // for the derive's output, through `aiomas::__private`
+pub use extension::{extension_data, serialize_extension};
 
 /// How deeply lists and maps may nest in one message (serde_json's own limit).
 pub const MAX_DEPTH: usize = 128;

@@ -1440,3 +1440,17 @@ fn frames_over_the_decoded_cap_are_protocol_errors_that_stop_early() {
         decoding.budget.spent()
     );
 }
+
+/// The channel's reader may decode large frames on a blocking thread: a connection's format
+/// moves there with the body, and decoding keeps no state between frames.
+#[test]
+fn decoding_can_move_to_a_blocking_thread() {
+    fn movable<T: Send + Sync + 'static>(_: &T) {}
+    let format = plain(Codec::Json).with_decoded_limit(1 << 20);
+    movable(&format);
+    let body = encode(&format, 0, 9, &request_content());
+    let decoded = std::thread::spawn(move || format.decode_message(&body))
+        .join()
+        .unwrap();
+    assert_eq!(decoded.unwrap(), (0, 9, request_content()));
+}

@@ -56,6 +56,7 @@
 mod args;
 mod client;
 mod exception;
+mod local;
 mod proxy;
 mod server;
 mod service;
@@ -65,6 +66,8 @@ pub use args::{Args, Param};
 pub(crate) use client::Root;
 pub use client::RpcClient;
 pub use exception::Exception;
+pub(crate) use local::LocalEndpoint;
+pub use local::MAX_INLINE_LOCAL_CALLS;
 pub use proxy::{FromProxy, Proxy, Typed};
 pub use server::{
     open_connection, open_connection_serving, start_server, start_server_with, IntoService,
@@ -131,6 +134,42 @@ pub mod __private {
                 "**kwargs must be a map, not {}",
                 other.type_name()
             ))),
+        }
+    }
+
+    /// The bound on the proxy's stubs for methods without `#[expose]`: never implemented, so
+    /// calling one fails to compile with this message.
+    #[diagnostic::on_unimplemented(
+        message = "this method is not `#[expose]`d, so it cannot be called through the proxy",
+        label = "not exposed",
+        note = "add `#[expose]` to the method in its `#[aiomas::service]` or `#[aiomas::agent]` impl block"
+    )]
+    pub trait ExposedMethod {}
+
+    /// The type the stubs' bound is on; it names a lifetime so that rustc checks the bound
+    /// where a stub is called, not where it is defined.
+    #[derive(Debug)]
+    pub struct Unexposed<'a>(core::marker::PhantomData<&'a ()>);
+
+    /// What a stub returns, so the call around it type-checks. It is never built at run time
+    /// (the stub's bound cannot be met), but would resolve to an error.
+    #[derive(Debug)]
+    pub struct NotExposed<R>(core::marker::PhantomData<fn() -> R>);
+
+    impl<R> NotExposed<R> {
+        #[allow(clippy::new_without_default)]
+        pub fn new() -> Self {
+            NotExposed(core::marker::PhantomData)
+        }
+    }
+
+    impl<R> core::future::Future for NotExposed<R> {
+        type Output = Result<R, Error>;
+        fn poll(
+            self: core::pin::Pin<&mut Self>,
+            _: &mut core::task::Context<'_>,
+        ) -> core::task::Poll<Self::Output> {
+            core::task::Poll::Ready(Err(Error::Value("the method is not exposed".into())))
         }
     }
 

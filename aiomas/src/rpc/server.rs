@@ -8,6 +8,11 @@ use crate::channel::{self, Addr, ChannelOptions, Server};
 use crate::{Error, ServiceRef};
 
 /// Anything that can be served as a root service: a service value, or a shared one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be served: it is not an RPC service",
+    label = "not a service",
+    note = "add `#[aiomas::service]` (or `#[aiomas::agent]`) to an `impl` block of the type with `#[expose]`d methods, or serve a `ServiceMap`; an `Arc` of a service works too"
+)]
 pub trait IntoService {
     /// The service, shared.
     fn into_service(self) -> Arc<dyn Service>;

@@ -57,6 +57,11 @@ impl<'a> Route<'a> {
 /// `#[aiomas::service]` and `#[aiomas::agent]` implement it from the `#[expose]`d methods of an
 /// impl block; [`ServiceMap`](super::ServiceMap) implements it for names chosen at run time.
 /// Services are called concurrently, hence `&self` and `Sync`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an RPC service",
+    label = "not a service",
+    note = "add `#[aiomas::agent]` (for an agent) or `#[aiomas::service]` to an `impl {Self}` block with `#[expose]`d methods, or build a `ServiceMap`"
+)]
 pub trait Service: Send + Sync + 'static {
     /// Looks up one path segment.
     fn route<'a>(&'a self, name: &str) -> Route<'a>;

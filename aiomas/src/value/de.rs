@@ -187,10 +187,7 @@ impl Value {
 
     /// Extensions are transparent to targets that did not ask for one.
     fn unwrap_extension(self) -> Value {
-        match self {
-            Value::Ext(ext) => ext.data,
-            other => other,
-        }
+        self.into_data()
     }
 
     fn into_parts_list(self) -> Option<Value> {

@@ -269,6 +269,38 @@ impl Value {
             .map(|(_, v)| v)
     }
 
+    /// The registered type name, if the value is an extension object ([`Value::Ext`]).
+    pub fn extension_name(&self) -> Option<&str> {
+        match self {
+            Value::Ext(ext) => Some(&ext.type_name),
+            _ => None,
+        }
+    }
+
+    /// The plain data: an extension object's data, any other value itself. Typed targets
+    /// (`from_value`) look through extension objects the same way.
+    ///
+    /// ```
+    /// let date: aiomas::Date = "2016-01-01T00:00:00+00:00".parse().unwrap();
+    /// let value = aiomas::Value::from(date);
+    /// assert_eq!(value.data().as_str(), Some("2016-01-01T00:00:00+00:00"));
+    /// assert_eq!(value.into_data(), aiomas::Value::from("2016-01-01T00:00:00+00:00"));
+    /// ```
+    pub fn data(&self) -> &Value {
+        match self {
+            Value::Ext(ext) => &ext.data,
+            other => other,
+        }
+    }
+
+    /// The plain data, owned (see [`data`](Self::data)).
+    pub fn into_data(self) -> Value {
+        match self {
+            Value::Ext(ext) => ext.data,
+            other => other,
+        }
+    }
+
     /// The service reference, if the value is one.
     pub fn as_service(&self) -> Option<&ServiceRef> {
         match self {
