@@ -207,6 +207,25 @@ impl fmt::Display for RemoteError {
 impl std::error::Error for RemoteError {}
 
 /// What went wrong with a connection.
+///
+/// ```
+/// use aiomas::channel::{self, Addr, ChannelOptions};
+/// use aiomas::{ConnectionErrorKind, Error};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let server = channel::start_server(Addr::local("kind-docs"), ChannelOptions::default(), |channel| async move {
+///     drop(channel.recv().await); // takes one request, then hangs up without answering
+/// })
+/// .await?;
+/// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// match channel.send("hello?").await {
+///     Err(Error::Connection(err)) => assert_eq!(err.kind(), ConnectionErrorKind::Closed),
+///     other => panic!("expected a closed connection, got {other:?}"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConnectionErrorKind {
@@ -272,4 +291,12 @@ impl ConnectionError {
 }
 
 /// Shorthand for results in this crate.
+///
+/// ```
+/// fn port(text: &str) -> aiomas::Result<u16> {
+///     text.parse().map_err(|_| aiomas::Error::Value(format!("not a port: {text:?}")))
+/// }
+/// assert_eq!(port("5555").unwrap(), 5555);
+/// assert_eq!(port("x").unwrap_err().to_string(), "not a port: \"x\"");
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -74,6 +74,22 @@ impl Container {
     ///
     /// As in Python, the host `""` (like `"0.0.0.0"` and `"::"`) binds all interfaces, and the
     /// agents' addresses then carry the machine's name.
+    ///
+    /// ```
+    /// use aiomas::agent::{Container, ContainerOptions};
+    /// use aiomas::channel::Addr;
+    /// use aiomas::codec::Codec;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let options = ContainerOptions::default().codec(Codec::MsgPack);
+    /// let container = Container::create(Addr::tcp("127.0.0.1", 0), options).await?;
+    /// assert!(container.base_url().starts_with("tcp://127.0.0.1:")); // with the port it got
+    /// assert_eq!(container.agent_count(), 0);
+    /// container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create(addr: Addr, options: ContainerOptions) -> Result<Container, Error> {
         let addr = match addr {
             Addr::Tcp { host, port } if host.is_empty() => Addr::tcp("0.0.0.0", port),
@@ -156,6 +172,36 @@ impl Container {
     /// Spawns an agent: `make` receives the agent's [`AgentContext`] (id, address, container)
     /// and builds it; then its start hook runs (see [`Agent`]). Its id is the next decimal
     /// number. An error after [`shutdown`](Self::shutdown).
+    ///
+    /// ```
+    /// use aiomas::agent::{AgentContext, Container, ContainerOptions};
+    /// use aiomas::channel::Addr;
+    ///
+    /// struct Worker {
+    ///     ctx: AgentContext,
+    /// }
+    ///
+    /// #[aiomas::agent]
+    /// impl Worker {
+    ///     #[expose]
+    ///     fn greet(&self) -> String {
+    ///         format!("worker {}", self.ctx.id())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::create(Addr::local("spawn-docs"), ContainerOptions::default()).await?;
+    /// let first = container.spawn(|ctx| Worker { ctx })?;
+    /// let second = container.spawn(|ctx| Worker { ctx })?;
+    /// assert_eq!((first.id(), second.id()), ("0", "1"));
+    /// assert_eq!(second.addr(), "local://spawn-docs/1");
+    /// assert_eq!(second.greet(), "worker 1"); // the handle derefs to the agent
+    /// container.shutdown().await;
+    /// assert!(container.spawn(|ctx| Worker { ctx }).is_err()); // no agents after shutdown
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn spawn<A: Agent>(
         &self,
         make: impl FnOnce(AgentContext) -> A,

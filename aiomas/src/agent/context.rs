@@ -20,6 +20,34 @@ use crate::{Error, Home, ServiceRef};
 ///
 /// It refers to its container weakly: agents do not keep their container alive, so a
 /// container that is dropped (rather than shut down) still frees its socket and its agents.
+///
+/// ```
+/// use aiomas::agent::{AgentContext, Container, ContainerOptions};
+/// use aiomas::channel::Addr;
+///
+/// struct Named {
+///     ctx: AgentContext,
+/// }
+///
+/// #[aiomas::agent]
+/// impl Named {
+///     #[expose]
+///     fn whoami(&self) -> String {
+///         format!("agent {} at {}", self.ctx.id(), self.ctx.addr())
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let container = Container::create(Addr::local("context-docs"), ContainerOptions::default()).await?;
+/// let agent = container.spawn(|ctx| Named { ctx })?;
+/// assert_eq!(agent.whoami(), "agent 0 at local://context-docs/0");
+/// assert_eq!(agent.ctx.container()?.agent_count(), 1);
+/// assert!(agent.ctx.clock().time() >= 0.0);
+/// container.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct AgentContext {
     pub(crate) id: String,

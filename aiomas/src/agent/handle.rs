@@ -11,6 +11,34 @@ use super::Agent;
 ///
 /// Cheap to clone. It keeps the agent value alive, not its place in the container: once the
 /// agent is [removed](super::Container::remove), remote calls to it fail.
+///
+/// ```
+/// use aiomas::agent::{AgentContext, Container, ContainerOptions};
+/// use aiomas::channel::Addr;
+///
+/// struct Clerk {
+///     ctx: AgentContext,
+/// }
+///
+/// #[aiomas::agent]
+/// impl Clerk {
+///     fn desk(&self) -> String {
+///         format!("desk {}", self.ctx.id())
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let container = Container::create(Addr::local("handle-docs"), ContainerOptions::default()).await?;
+/// let clerk = container.spawn(|ctx| Clerk { ctx })?;
+/// assert_eq!((clerk.id(), clerk.addr()), ("0", "local://handle-docs/0"));
+/// assert_eq!(clerk.desk(), "desk 0"); // derefs to the agent
+/// let again = container.agent::<Clerk>("0").expect("agent 0 is a Clerk");
+/// assert!(std::sync::Arc::ptr_eq(again.agent(), clerk.agent()));
+/// container.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 pub struct AgentHandle<A> {
     agent: Arc<A>,
     id: Arc<str>,

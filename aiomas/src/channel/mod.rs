@@ -53,6 +53,28 @@ pub(crate) use transport::Stream;
 /// One end of a request/reply connection. Cheap to clone; all clones share the connection.
 ///
 /// Dropping the last clone closes the connection after flushing what was queued.
+///
+/// ```
+/// use aiomas::channel::{self, Addr, ChannelOptions};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let server = channel::start_server(Addr::local("channel-docs"), ChannelOptions::default(), |channel| async move {
+///     // Both ends are `Channel`s: this one answers, the other one asks.
+///     while let Ok(request) = channel.recv().await {
+///         let n = request.content().as_u64().unwrap_or(0);
+///         request.reply(n + 1).unwrap();
+///     }
+/// })
+/// .await?;
+/// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// assert_eq!(channel.send(41u64).await?, 42u64.into());
+/// assert!(!channel.is_closed());
+/// channel.close().await;
+/// assert!(channel.is_closed());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Channel {
     shared: Arc<Shared>,
@@ -76,6 +98,27 @@ impl Channel {
     /// [`Error::Connection`] if the connection went away first, and with
     /// [`Error::FrameTooLarge`] or [`Error::Serialization`] (for this call only) if the request
     /// cannot be sent.
+    ///
+    /// ```
+    /// use aiomas::channel::{self, Addr, ChannelOptions};
+    /// use aiomas::Error;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("send-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         request.fail("ValueError", "no, thanks").unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// match channel.send("ohai").await {
+    ///     Err(Error::Remote(err)) => assert_eq!((err.kind(), err.message()), (Some("ValueError"), "no, thanks")),
+    ///     other => panic!("expected an exception reply, got {other:?}"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn send(&self, content: impl Into<Value>) -> Result<Value, Error> {
         self.shared.request(&content.into()).await
     }
@@ -84,6 +127,25 @@ impl Channel {
     ///
     /// Fails with a connection error once the connection is closed; requests that arrived
     /// before are still handed out first.
+    ///
+    /// ```
+    /// use aiomas::channel::{self, Addr, ChannelOptions};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// // The server's side of a connection receives the requests...
+    /// let server = channel::start_server(Addr::local("recv-docs"), ChannelOptions::default(), |channel| async move {
+    ///     let request = channel.recv().await.unwrap();
+    ///     assert_eq!(request.content().as_str(), Some("ping"));
+    ///     request.reply("pong").unwrap();
+    /// })
+    /// .await?;
+    /// // ...and so does the opening side: requests may go either way.
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert_eq!(channel.send("ping").await?, "pong".into());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn recv(&self) -> Result<Request, Error> {
         let mut incoming = self.shared.incoming.lock().await;
         match incoming.recv().await {
@@ -187,6 +249,27 @@ impl Requests {
 
 /// A request from the peer, received with [`Channel::recv`]. Answer it with
 /// [`reply`](Self::reply) or [`fail`](Self::fail).
+///
+/// ```
+/// use aiomas::channel::{self, Addr, ChannelOptions};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let server = channel::start_server(Addr::local("request-docs"), ChannelOptions::default(), |channel| async move {
+///     while let Ok(mut request) = channel.recv().await {
+///         let content = request.take_content();
+///         let answer = format!("request {}: {}", request.id(), content.as_str().unwrap_or("?"));
+///         request.reply(answer).unwrap();
+///     }
+/// })
+/// .await?;
+/// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// // Each side numbers its requests from 0 on every connection.
+/// assert_eq!(channel.send("a").await?, "request 0: a".into());
+/// assert_eq!(channel.send("b").await?, "request 1: b".into());
+/// # Ok(())
+/// # }
+/// ```
 pub struct Request {
     connection: Weak<Shared>,
     msg_id: u64,
@@ -228,6 +311,28 @@ impl Request {
 
     /// Answers with `result`. If it cannot be encoded, the peer gets an exception reply instead
     /// and the encoding error is returned.
+    ///
+    /// ```
+    /// use aiomas::channel::{self, Addr, ChannelOptions};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("reply-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         let greeting = request.content().as_str().map(|name| format!("Hello, {name}!"));
+    ///         match greeting {
+    ///             Some(greeting) => request.reply(greeting).unwrap(),
+    ///             None => request.fail("TypeError", "a name, please").unwrap(),
+    ///         }
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert_eq!(channel.send("Monty").await?, "Hello, Monty!".into());
+    /// assert!(channel.send(3u64).await.unwrap_err().to_string().contains("TypeError: a name, please"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn reply(self, result: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
         connection.reply(self.msg_id, &result.into())

@@ -39,6 +39,22 @@ pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How `open_connection` treats a refused connection, like Python's `timeout` argument.
 ///
 /// Between attempts it waits 0.5 s, then 1.5 times longer each time, at most 30 s.
+///
+/// ```
+/// use aiomas::channel::{self, Addr, ChannelOptions, Retry};
+/// use aiomas::{ConnectionErrorKind, Error};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// // Nobody serves this queue: with `Retry::Never` the one attempt fails at once.
+/// let options = ChannelOptions::default().retry(Retry::Never);
+/// match channel::open_connection(&Addr::local("retry-docs"), options).await {
+///     Err(Error::Connection(err)) => assert_eq!(err.kind(), ConnectionErrorKind::Refused),
+///     other => panic!("expected a refused connection, got {other:?}"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Retry {
     /// One attempt (Python's `timeout=0`, the default).

@@ -21,6 +21,21 @@ const HANDLER_GRACE: Duration = Duration::from_secs(5);
 ///
 /// Dropping it stops accepting connections; [`close`](Self::close) also closes the
 /// connections it accepted and waits for their handlers.
+///
+/// ```
+/// use aiomas::channel::{self, Addr, ChannelOptions};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let server = channel::start_server(Addr::tcp("127.0.0.1", 0), ChannelOptions::default(), |_channel| async {}).await?;
+/// let Addr::Tcp { port, .. } = server.addr() else { unreachable!() };
+/// assert_ne!(*port, 0); // the free port it got
+/// assert!(channel::open_connection(server.addr(), ChannelOptions::default()).await.is_ok());
+/// server.close().await;
+/// assert!(channel::open_connection(server.addr(), ChannelOptions::default()).await.is_err());
+/// # Ok(())
+/// # }
+/// ```
 pub struct Server {
     addr: Addr,
     /// Owns the listener: the socket is released once this task has ended.

@@ -1,4 +1,4 @@
-//! Simulators for the mosaik 3 co-simulation framework (SPEC section 11).
+//! Simulators for the mosaik 3 co-simulation framework (feature `mosaik`, on by default).
 //!
 //! mosaik drives each simulator over one connection with the channel layer's JSON framing:
 //! it calls `init`, `create`, `setup_done`, `step`, `get_data`, extra methods and `stop`;

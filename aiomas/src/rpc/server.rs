@@ -44,6 +44,32 @@ fn rpc_options(options: ChannelOptions) -> ChannelOptions {
 }
 
 /// A running RPC server, from [`start_server`].
+///
+/// ```
+/// use aiomas::channel::{Addr, ChannelOptions};
+/// use aiomas::{rpc, Home};
+///
+/// struct Hello;
+///
+/// #[aiomas::service]
+/// impl Hello {
+///     #[expose]
+///     fn hi(&self) -> String {
+///         "hi".into()
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let server = rpc::start_server(Addr::local("rpc-server-docs"), Hello, ChannelOptions::default()).await?;
+/// assert_eq!(server.addr(), &Addr::local("rpc-server-docs"));
+/// // What a peer gets when this side passes its root service along.
+/// let root = server.service_ref("");
+/// assert!(root.path.is_empty() && matches!(root.home, Home::Local(_)));
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 pub struct RpcServer {
     server: Server,
     root: Arc<Root>,

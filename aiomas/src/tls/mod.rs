@@ -117,6 +117,25 @@ impl SslCerts {
 /// client configuration (for outgoing connections), or both (a container needs both).
 ///
 /// Cheap to clone (the configurations are shared).
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use aiomas::channel::ChannelOptions;
+/// use aiomas::tls::{self, TlsConfig};
+///
+/// // Any rustls configs work; build them on the module's provider to keep its cipher policy.
+/// let roots = tls::rustls::RootCertStore::empty();
+/// let client = tls::rustls::ClientConfig::builder_with_provider(Arc::new(tls::crypto_provider()))
+///     .with_safe_default_protocol_versions()
+///     .unwrap()
+///     .with_root_certificates(roots)
+///     .with_no_client_auth();
+/// let tls = TlsConfig::custom(None, Some(Arc::new(client)));
+/// assert!(tls.client().is_some() && tls.server().is_none());
+/// let options = ChannelOptions::default().tls(tls);
+/// assert!(options.get_tls().is_some());
+/// ```
 #[derive(Clone)]
 pub struct TlsConfig {
     server: Option<Arc<ServerConfig>>,

@@ -87,6 +87,17 @@ pub enum Value {
 ///
 /// On the wire it is `{"__type__": [typeid, data]}`, `typeid` being the registration index of
 /// `type_name` on the connection's codec.
+///
+/// ```
+/// use aiomas::codec::Codec;
+/// use aiomas::{Extension, Value};
+///
+/// let point = Extension { type_name: "Point".into(), data: Value::List(vec![1.into(), 2.into()]) };
+/// let value = Value::Ext(Box::new(point));
+/// // Without a registered serializer for "Point" it cannot travel.
+/// let err = Codec::Json.encode(&value).unwrap_err();
+/// assert!(err.to_string().contains("No serializer found for type \"Point\""));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Extension {
     /// The registered name of the type (e.g. `"arrow"` for dates on container connections).
@@ -99,6 +110,15 @@ pub struct Extension {
 ///
 /// A local service passed as an argument or result is sent as its router path; the peer turns
 /// it into a proxy bound to the same connection ([`Home::Connection`]).
+///
+/// ```
+/// use aiomas::{Home, ServiceRef, Value};
+///
+/// // Agent 3 of the peer at the other end of connection 7, as a proxy would hold it.
+/// let agent = ServiceRef { path: "agents/3".into(), home: Home::Connection(7) };
+/// let value = Value::from(agent.clone());
+/// assert!(matches!(&value, Value::Service(s) if **s == agent));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ServiceRef {
     /// The router path of the service (`""` for the root, `"agents/3"` for agent 3).
@@ -108,6 +128,13 @@ pub struct ServiceRef {
 }
 
 /// Where a [`ServiceRef`] points to.
+///
+/// ```
+/// use aiomas::Home;
+///
+/// // The same number names different things: a connection id, or a local root service.
+/// assert_ne!(Home::Connection(1), Home::Local(1));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Home {
     /// A service of the peer, reachable over the connection with this id.
