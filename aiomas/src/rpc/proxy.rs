@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -28,6 +29,8 @@ pub struct Proxy {
     channel: Option<Channel>,
     target: ServiceRef,
     label: Option<Arc<str>>,
+    /// The deadline of each call (the connection's call timeout unless set).
+    timeout: Option<Duration>,
 }
 
 impl Proxy {
@@ -37,6 +40,7 @@ impl Proxy {
             home: Home::Connection(channel.id()),
         };
         Proxy {
+            timeout: channel.call_timeout(),
             channel: Some(channel),
             target,
             label: None,
@@ -50,10 +54,37 @@ impl Proxy {
             Home::Local(_) => None,
         };
         Proxy {
+            timeout: channel
+                .as_ref()
+                .map_or(crate::channel::DEFAULT_CALL_TIMEOUT, Channel::call_timeout),
             channel,
             target,
             label: None,
         }
+    }
+
+    /// The same proxy with a deadline of its own for each call (`None`: wait forever); by
+    /// default it is the connection's [call timeout](crate::channel::ChannelOptions::call_timeout).
+    ///
+    /// A call without a reply in time fails with [`Error::Timeout`]; the connection stays
+    /// usable and the late reply is dropped.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: aiomas::rpc::RpcClient) -> aiomas::Result<()> {
+    /// use std::time::Duration;
+    /// let patient = client.remote().with_timeout(Some(Duration::from_secs(600)));
+    /// patient.call("simulate", vec![]).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Proxy {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The deadline of each call made through this proxy.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
     }
 
     /// Sets how the proxy is displayed (agents show as `NameProxy('URL')`).
@@ -86,6 +117,7 @@ impl Proxy {
                 home: self.target.home,
             },
             label: None,
+            timeout: self.timeout,
         }
     }
 
@@ -121,7 +153,7 @@ impl Proxy {
             Value::List(args),
             kwargs,
         ]);
-        channel.send(request).await
+        channel.send_with_timeout(request, self.timeout).await
     }
 
     /// Calls `method` and decodes the result into `R` (used by typed proxies).
@@ -195,6 +227,12 @@ pub trait FromProxy: Sized {
     fn from_proxy(proxy: Proxy) -> Self;
     /// The dynamic proxy inside.
     fn proxy(&self) -> &Proxy;
+
+    /// The same typed proxy with a deadline of its own for each call (see
+    /// [`Proxy::with_timeout`]), e.g. `calc.with_timeout(Some(Duration::from_secs(1))).add(1, 2)`.
+    fn with_timeout(&self, timeout: Option<Duration>) -> Self {
+        Self::from_proxy(self.proxy().clone().with_timeout(timeout))
+    }
 }
 
 impl FromProxy for Proxy {
