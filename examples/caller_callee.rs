@@ -12,15 +12,10 @@
 //! Caller('tcp://127.0.0.1:5555/1') got spamspamspam
 //! ```
 
-use std::fmt;
-
-use aiomas::agent::{AgentContext, Container, ContainerOptions};
-use aiomas::channel::{Addr, Retry};
+use aiomas::agent::{AgentContext, Container};
 
 /// A reactive agent: it only exposes a method.
-struct Callee {
-    ctx: AgentContext,
-}
+struct Callee;
 
 #[aiomas::agent]
 impl Callee {
@@ -32,44 +27,29 @@ impl Callee {
 }
 
 /// A proactive agent: it exposes nothing but runs a task that calls the callee.
-struct Caller {
-    ctx: AgentContext,
-}
+struct Caller(AgentContext);
 
 #[aiomas::agent]
 impl Caller {
     /// Connects to the agent at `callee_addr` and calls its `spam()` method.
     async fn run(&self, callee_addr: &str) -> aiomas::Result<()> {
-        println!("{self} connecting to {callee_addr}");
+        println!("{} connecting to {callee_addr}", self.0);
         // Ask the container to make a connection to the other agent:
-        let callee: CalleeProxy = self
-            .ctx
-            .container()
-            .connect_as(callee_addr, Retry::Never)
-            .await?;
-        println!("{self} connected to {callee}");
+        let callee: CalleeProxy = self.0.connect_as(callee_addr).await?;
+        println!("{} connected to {callee}", self.0);
         // "callee" is a proxy to the other agent. It lets us call the exposed methods:
-        let result = callee.spam(3).await?;
-        println!("{self} got {result}");
+        println!("{} got {}", self.0, callee.spam(3).await?);
         Ok(())
-    }
-}
-
-/// Shown as Python shows agents: `Caller('tcp://127.0.0.1:5555/1')`.
-impl fmt::Display for Caller {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.ctx.fmt(f)
     }
 }
 
 #[tokio::main]
 async fn main() -> aiomas::Result<()> {
     // Port 0 picks a free port (the guide binds localhost:5555).
-    let container =
-        Container::create(Addr::tcp("127.0.0.1", 0), ContainerOptions::default()).await?;
-    let callee = container.spawn(|ctx| Callee { ctx });
-    let caller = container.spawn(|ctx| Caller { ctx });
-    caller.run(callee.ctx.addr()).await?;
+    let container = Container::bind("127.0.0.1:0").await?;
+    let callee = container.spawn(|_| Callee)?;
+    let caller = container.spawn(Caller)?;
+    caller.run(callee.addr()).await?;
     container.shutdown().await;
     Ok(())
 }

@@ -14,11 +14,10 @@
 //! (default 500). Run it in release mode: `cargo run --release --example demo`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
-use aiomas::agent::{AgentContext, Container, ContainerOptions};
-use aiomas::channel::{Addr, Retry};
+use aiomas::agent::{AgentContext, AgentHandle, Container, ContainerOptions};
+use aiomas::channel::Addr;
 use aiomas::Error;
 use tokio::task::JoinSet;
 
@@ -45,11 +44,7 @@ impl Pinger {
 
     /// Pings the agent at `partner` `calls` times, one call after the other.
     async fn run(&self, partner: String, calls: u64) -> aiomas::Result<()> {
-        let partner: PingerProxy = self
-            .ctx
-            .container()
-            .connect_as(&partner, Retry::Never)
-            .await?;
+        let partner: PingerProxy = self.ctx.connect_as(&partner).await?;
         for n in 0..calls {
             let reply = partner.ping(n).await?;
             if reply != n + 1 {
@@ -108,17 +103,17 @@ async fn main() -> aiomas::Result<()> {
                     answered: AtomicU64::new(0),
                 })
             })
-            .collect::<Vec<Arc<Pinger>>>()
+            .collect::<Result<Vec<AgentHandle<Pinger>>, _>>()
     };
-    let agents_a = spawn(&a);
-    let agents_b = spawn(&b);
+    let agents_a = spawn(&a)?;
+    let agents_b = spawn(&b)?;
 
     let start = Instant::now();
     let mut tasks = JoinSet::new();
     for (x, y) in agents_a.iter().zip(&agents_b) {
         for (agent, partner) in [(x, y), (y, x)] {
             let agent = agent.clone();
-            let partner = partner.ctx.addr().to_owned();
+            let partner = partner.addr().to_owned();
             tasks.spawn(async move { agent.run(partner, args.calls_per_agent).await });
         }
     }

@@ -13,8 +13,7 @@
 //! Hello, World!
 //! ```
 
-use aiomas::agent::{AgentContext, Container, ContainerOptions};
-use aiomas::channel::Addr;
+use aiomas::agent::{AgentContext, Container};
 
 /// A proactive agent that greets the world.
 struct HelloWorld {
@@ -29,9 +28,8 @@ impl HelloWorld {
     /// The task that our agent performs.
     async fn run(&self) -> aiomas::Result<()> {
         println!("{} says:", self.name);
-        let clock = self.ctx.clock();
         for _ in 0..3 {
-            clock.sleep(0.1).await?;
+            self.ctx.clock().sleep(0.1).await?;
             println!("Hello, World!");
         }
         Ok(())
@@ -41,16 +39,13 @@ impl HelloWorld {
 #[tokio::main]
 async fn main() -> aiomas::Result<()> {
     // Port 0 picks a free port (the guide binds localhost:5555).
-    let container =
-        Container::create(Addr::tcp("127.0.0.1", 0), ContainerOptions::default()).await?;
-
+    let container = Container::bind("127.0.0.1:0").await?;
     // Now we can spawn an agent and run its task:
-    let agent = container.spawn(|ctx| HelloWorld {
-        ctx,
-        name: "Monty".into(),
-    });
-    agent.run().await?;
-
+    let name = "Monty".into();
+    container
+        .spawn(|ctx| HelloWorld { ctx, name })?
+        .run()
+        .await?;
     container.shutdown().await; // Close all connections and shut down the server
     Ok(())
 }

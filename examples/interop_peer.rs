@@ -112,10 +112,10 @@ async fn serve(options: Options) -> aiomas::Result<()> {
         _ => None,
     };
     let container = Container::create(options.addr, container_options).await?;
-    let agent = container.spawn(Echo::new);
+    let agent = container.spawn(Echo::new)?;
     {
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "READY {}", agent.ctx().addr())?;
+        writeln!(stdout, "READY {}", agent.addr())?;
         stdout.flush()?;
     }
     drop(agent);

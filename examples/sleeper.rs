@@ -58,7 +58,7 @@ async fn main() -> aiomas::Result<()> {
     let t_clock_setter = tokio::spawn(clock_setter(clock, 0.5));
 
     // Start the agent and measure how long it runs in real time:
-    let agent = container.spawn(|ctx| Sleeper { ctx });
+    let agent = container.spawn(|ctx| Sleeper { ctx })?;
     let start = Instant::now();
     agent.run().await?;
     println!(

@@ -18,6 +18,7 @@ REQUIREMENTS=(
     arrow==1.4.0
     python-dateutil==4.0.0  # needed by arrow
     tzdata==2026.6          # needed by arrow
+    numpy==2.2.6            # the extension-type interop test (cp311 manylinux wheel)
 )
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,7 +60,7 @@ if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
     rm -f "$stamp"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         --no-input --only-binary=:all: "${REQUIREMENTS[@]}" >&2
-    "$venv/bin/python" -c 'import aiomas, arrow, blosc, msgpack' >&2
+    "$venv/bin/python" -c 'import aiomas, arrow, blosc, msgpack, numpy' >&2
     printf '%s\n' "$wanted" >"$stamp"
 else
     log "virtualenv $venv is up to date"

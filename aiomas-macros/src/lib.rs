@@ -97,20 +97,41 @@ pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
     render::service(parse::service(Kind::Service, attr.into(), item.into())).into()
 }
 
-/// Makes the `#[expose]`d methods of an agent's impl block callable over RPC.
-///
-/// For now this generates exactly what [`macro@service`] generates (see there for the rules and
-/// the generated items); the agent layer adds to it.
+/// Makes the `#[expose]`d methods of an agent's impl block callable over RPC, and makes the
+/// type an agent (`impl aiomas::agent::Agent`) with optional lifecycle methods.
 ///
 /// ```text
 /// #[aiomas::agent]
-/// impl Pinger {
+/// impl Counter {
+///     #[spawn]
+///     fn new(ctx: AgentContext, start: i64, #[default(1)] step: i64) -> Self { ... }
+///
+///     #[on_start]
+///     async fn start(self: Arc<Self>) -> aiomas::Result<()> { ... }
+///
+///     #[on_stop]
+///     async fn stop(&self) { ... }
+///
 ///     #[expose]
-///     async fn ping(&self, n: u32) -> u32 {
-///         n + 1
-///     }
+///     fn next(&self) -> i64 { ... }
 /// }
 /// ```
+///
+/// Everything [`macro@service`] says about exposed methods and the generated proxy holds here.
+/// In addition (each at most once, none of them exposed):
+///
+/// - `#[on_start]`: `async fn name(self: Arc<Self>)`, returning `()` or a `Result<(), E>`;
+///   runs once after the agent is spawned, as a task of its container. An `Err` or a panic is
+///   reported (a `tracing` error with the agent's address, and the container's
+///   `on_task_failure` hook).
+/// - `#[on_stop]`: `[async] fn name(&self)`; awaited when the agent is removed and when its
+///   container shuts down (bounded by `aiomas::agent::STOP_HOOK_TIMEOUT`).
+/// - `#[spawn]`: a constructor `[async] fn name(ctx: AgentContext, params...)` returning `Self`
+///   or `Result<Self, E>`; generates `impl aiomas::agent::Spawnable`, so the type can be put in
+///   a registry (`AgentType::of::<Counter>("module:Counter")`) and spawned by name by a
+///   manager. Its parameters after the context take the spawn request's arguments with the
+///   rules of exposed methods (by position or keyword, `#[default(expr)]`, `Option<T>`,
+///   `#[args]`, `#[kwargs]`); a constructor's `Err` becomes the spawn request's exception.
 #[proc_macro_attribute]
 pub fn agent(attr: TokenStream, item: TokenStream) -> TokenStream {
     render::service(parse::service(Kind::Agent, attr.into(), item.into())).into()

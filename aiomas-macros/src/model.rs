@@ -7,8 +7,8 @@
 use proc_macro2::Ident;
 use syn::{Attribute, Expr, LitStr, Type, Visibility};
 
-/// Which attribute produced a service. Both render the same code for now; the agent layer
-/// will add to `Agent` later.
+/// Which attribute produced a service: an agent also gets `aiomas::agent::Agent` (its
+/// lifecycle hooks) and, with a `#[spawn]` constructor, `aiomas::agent::Spawnable`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Service,
@@ -27,7 +27,6 @@ impl Kind {
 
 /// An inherent impl block annotated with `#[aiomas::service]` or `#[aiomas::agent]`.
 pub struct Service {
-    #[allow(dead_code)] // read by the agent layer once it renders more than a service
     pub kind: Kind,
     /// The impl's self type, as written.
     pub self_ty: Type,
@@ -37,6 +36,34 @@ pub struct Service {
     pub proxy: Interface,
     /// Names of the impl's methods that are not exposed (Python: "... is not exposed").
     pub hidden: Vec<String>,
+    /// The agent's hooks and constructor (always empty for a service).
+    pub lifecycle: Lifecycle,
+}
+
+/// `#[on_start]`, `#[on_stop]` and `#[spawn]` methods of an agent.
+#[derive(Default)]
+pub struct Lifecycle {
+    /// `#[on_start] async fn name(self: Arc<Self>)`.
+    pub on_start: Option<Ident>,
+    /// `#[on_stop] [async] fn name(&self)`.
+    pub on_stop: Option<Hook>,
+    /// `#[spawn] [async] fn name(ctx: AgentContext, params...) -> Self`.
+    pub constructor: Option<Constructor>,
+}
+
+pub struct Hook {
+    pub rust_name: Ident,
+    pub is_async: bool,
+}
+
+/// The constructor the manager calls with a spawn request's arguments.
+pub struct Constructor {
+    pub rust_name: Ident,
+    pub is_async: bool,
+    /// The parameters after the context.
+    pub params: Vec<Param>,
+    /// `Self` (a `Value`) or `Result<Self, E>`.
+    pub ret: Returns,
 }
 
 /// The callable surface of a service: what a proxy mirrors and a router dispatches.

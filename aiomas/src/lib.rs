@@ -10,13 +10,17 @@ pub mod clock;
 pub mod codec;
 mod error;
 pub mod rpc;
+#[cfg(feature = "tls")]
 pub mod tls;
+#[cfg(not(feature = "tls"))]
+#[path = "tls/disabled.rs"]
+mod tls;
 mod value;
 
 pub use clock::{Clock, ExternalClock, RealtimeClock};
 pub use codec::Date;
 pub use error::{ConnectionError, ConnectionErrorKind, Error, RemoteError, Result};
-pub use value::{from_value, to_value, Extension, Home, ServiceRef, Value};
+pub use value::{from_value, to_value, BigInt, Bytes, Extension, Home, ServiceRef, Value};
 
 pub use aiomas_macros::{agent, expose, proxy, service};
 

@@ -36,13 +36,9 @@ impl Caller {
     /// Calls `callee` back with a reference to this agent.
     #[expose]
     async fn introduce(&self, callee_url: String) -> Result<String, Error> {
-        let callee = self
-            .ctx
-            .container()
-            .connect(&callee_url, Retry::Never)
-            .await?;
+        let callee = self.ctx.connect(&callee_url).await?;
         callee
-            .call("greet", vec![Value::Service(self.ctx.me())])
+            .call("greet", vec![Value::from(self.ctx.me())])
             .await
             .map(|v| v.to_string())
     }
@@ -81,11 +77,13 @@ fn bounded<F: std::future::Future>(f: F) -> tokio::time::Timeout<F> {
 async fn agents_get_decimal_ids_and_addresses_and_a_typed_proxy_shows_its_class() {
     bounded(async {
         let c = container(Codec::Json).await;
-        let callee = c.spawn(|_| Callee);
-        let caller = c.spawn(|ctx| Caller {
-            ctx,
-            calls: AtomicU64::new(0),
-        });
+        let callee = c.spawn(|_| Callee).unwrap();
+        let caller = c
+            .spawn(|ctx| Caller {
+                ctx,
+                calls: AtomicU64::new(0),
+            })
+            .unwrap();
         assert_eq!(caller.ctx.id(), "1");
         assert_eq!(caller.ctx.addr(), format!("{}1", c.base_url()));
         assert_eq!(
@@ -150,11 +148,13 @@ async fn agents_pass_themselves_and_get_called_back_across_containers() {
     bounded(async {
         let a = container(Codec::MsgPackBlosc).await;
         let b = container(Codec::MsgPackBlosc).await;
-        let caller = a.spawn(|ctx| Caller {
-            ctx,
-            calls: AtomicU64::new(0),
-        });
-        b.spawn(|_| Greeter);
+        let caller = a
+            .spawn(|ctx| Caller {
+                ctx,
+                calls: AtomicU64::new(0),
+            })
+            .unwrap();
+        b.spawn(|_| Greeter).unwrap();
         let greeted = caller
             .introduce(format!("{}0", b.base_url()))
             .await
@@ -174,7 +174,7 @@ async fn concurrent_connects_share_one_connection() {
         let a = container(Codec::Json).await;
         let b = container(Codec::Json).await;
         for _ in 0..10 {
-            b.spawn(|_| Callee);
+            b.spawn(|_| Callee).unwrap();
         }
         let urls: Vec<String> = (0..10).map(|i| format!("{}{i}", b.base_url())).collect();
         let proxies = futures_join(urls.iter().map(|url| a.connect(url, Retry::Never))).await;
@@ -231,7 +231,7 @@ async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) 
 async fn dates_travel_as_arrow_dates_and_come_back_as_chrono() {
     bounded(async {
         let c = container(Codec::Json).await;
-        c.spawn(|_| Callee);
+        c.spawn(|_| Callee).unwrap();
         let proxy: CalleeProxy = c
             .connect_as(&format!("{}0", c.base_url()), Retry::Never)
             .await
@@ -257,7 +257,7 @@ async fn unix_and_local_containers() {
             let c = Container::create(addr, ContainerOptions::default())
                 .await
                 .unwrap();
-            c.spawn(|_| Callee);
+            c.spawn(|_| Callee).unwrap();
             let url = format!("{}0", c.base_url());
             let proxy: CalleeProxy = c.connect_as(&url, Retry::Never).await.unwrap();
             assert_eq!(proxy.spam(1).await.unwrap(), "spam");
@@ -281,7 +281,7 @@ async fn connect_retries_until_the_container_appears() {
             let b = Container::create(Addr::tcp("127.0.0.1", port), ContainerOptions::default())
                 .await
                 .unwrap();
-            b.spawn(|_| Callee);
+            b.spawn(|_| Callee).unwrap();
             b
         });
         let url = format!("tcp://127.0.0.1:{port}/0");
@@ -302,15 +302,18 @@ async fn shutdown_stops_agent_tasks_and_closes_connections() {
     bounded(async {
         let a = container(Codec::Json).await;
         let b = container(Codec::Json).await;
-        b.spawn(|_| Callee);
+        b.spawn(|_| Callee).unwrap();
         let ticks = Arc::new(AtomicU64::new(0));
-        let caller = a.spawn(|ctx| Caller {
-            ctx,
-            calls: AtomicU64::new(0),
-        });
+        let caller = a
+            .spawn(|ctx| Caller {
+                ctx,
+                calls: AtomicU64::new(0),
+            })
+            .unwrap();
         let t = ticks.clone();
         caller.ctx.spawn(async move {
-            loop {
+            // `for` rather than `loop`: a task's output is `()` or a `Result`, not `!`.
+            for _ in 0.. {
                 t.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
@@ -339,10 +342,12 @@ async fn an_agent_task_can_shut_its_own_container_down() {
     bounded(async {
         let c = container(Codec::Json).await;
         let port = c.addr().unwrap().port().unwrap();
-        let agent = c.spawn(|ctx| Caller {
-            ctx,
-            calls: AtomicU64::new(0),
-        });
+        let agent = c
+            .spawn(|ctx| Caller {
+                ctx,
+                calls: AtomicU64::new(0),
+            })
+            .unwrap();
         let container = c.clone();
         let done = agent.ctx.spawn(async move { container.shutdown().await });
         let _ = done.await;

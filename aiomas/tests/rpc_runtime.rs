@@ -260,7 +260,7 @@ async fn service_references_allow_callbacks() {
     let client = rpc::open_connection_serving(server.addr(), Monty, options.clone())
         .await
         .unwrap();
-    let me = Value::Service(client.service_ref("").unwrap());
+    let me = Value::from(client.service_ref("").unwrap());
     let reply = client
         .remote()
         .call("calc/call_me_back", vec![me])
@@ -272,7 +272,7 @@ async fn service_references_allow_callbacks() {
     let plain = rpc::open_connection(server.addr(), options).await.unwrap();
     assert!(plain.service_ref("").is_err());
     // A reference to a service this connection does not serve is a serialization error.
-    let foreign = Value::Service(client.service_ref("").unwrap());
+    let foreign = Value::from(client.service_ref("").unwrap());
     let err = plain
         .remote()
         .call("calc/call_me_back", vec![foreign])
@@ -341,7 +341,7 @@ async fn a_proxy_outliving_its_client_keeps_the_connection_served() {
     let client = rpc::open_connection_serving(server.addr(), Monty, options)
         .await
         .unwrap();
-    let me = Value::Service(client.service_ref("").unwrap());
+    let me = Value::from(client.service_ref("").unwrap());
     let calc = client.remote().child("calc");
     drop(client);
     // The server calls us back over the connection the proxy keeps open.

@@ -7,9 +7,8 @@
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use aiomas::agent::{AgentContext, Spawnable};
-use aiomas::channel::Retry;
-use aiomas::rpc::{Args, Exception, Proxy};
+use aiomas::agent::AgentContext;
+use aiomas::rpc::{Exception, Proxy};
 use aiomas::{Date, Error, ServiceRef, Value};
 use tokio::sync::Notify;
 
@@ -27,15 +26,6 @@ pub struct Echo {
 }
 
 impl Echo {
-    /// A new agent in its context.
-    pub fn new(ctx: AgentContext) -> Self {
-        Echo {
-            ctx,
-            count: AtomicI64::new(0),
-            sleeping: AtomicUsize::new(0),
-        }
-    }
-
     /// The agent's context (id, address, container).
     pub fn ctx(&self) -> &AgentContext {
         &self.ctx
@@ -44,6 +34,16 @@ impl Echo {
 
 #[aiomas::agent]
 impl Echo {
+    /// A new agent in its context: `spawn('echo:Echo')` (no arguments).
+    #[spawn]
+    pub fn new(ctx: AgentContext) -> Self {
+        Echo {
+            ctx,
+            count: AtomicI64::new(0),
+            sleeping: AtomicUsize::new(0),
+        }
+    }
+
     /// Returns `value` unchanged.
     #[expose]
     fn echo(&self, value: Value) -> Value {
@@ -115,7 +115,7 @@ impl Echo {
         method: String,
         args: Vec<Value>,
     ) -> Result<Value, Error> {
-        let agent = self.ctx.container().connect(&url, Retry::Never).await?;
+        let agent = self.ctx.connect(&url).await?;
         agent.call(&method, args).await
     }
 
@@ -145,14 +145,6 @@ struct Decrement<'a>(&'a AtomicUsize);
 impl Drop for Decrement<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// `Echo` takes no arguments: `spawn('echo:Echo')`.
-impl Spawnable for Echo {
-    fn from_args(ctx: AgentContext, args: Args) -> Result<Self, Exception> {
-        args.finish()?;
-        Ok(Echo::new(ctx))
     }
 }
 
@@ -203,6 +195,16 @@ pub struct Counter {
 
 #[aiomas::agent]
 impl Counter {
+    /// Python's `Counter(container, start=0, step=1)`.
+    #[spawn]
+    fn new(ctx: AgentContext, #[default(0)] start: i64, #[default(1)] step: i64) -> Self {
+        Counter {
+            next: Mutex::new(start),
+            step,
+            addr: ctx.addr().to_owned(),
+        }
+    }
+
     /// Returns the current value and moves on by `step`.
     #[expose]
     fn next(&self) -> i64 {
@@ -216,19 +218,5 @@ impl Counter {
     #[expose]
     fn addr(&self) -> String {
         self.addr.clone()
-    }
-}
-
-/// Python's `Counter(container, start=0, step=1)`.
-impl Spawnable for Counter {
-    fn from_args(ctx: AgentContext, mut args: Args) -> Result<Self, Exception> {
-        let start: i64 = args.or_default("start", || 0)?;
-        let step: i64 = args.or_default("step", || 1)?;
-        args.finish()?;
-        Ok(Counter {
-            next: Mutex::new(start),
-            step,
-            addr: ctx.addr().to_owned(),
-        })
     }
 }

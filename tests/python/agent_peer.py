@@ -458,9 +458,17 @@ async def master_scenario(args, proc, container, agent, checks):
                         10, True)
     await expect_result(checks, 'Counter(10, step=5).next() again',
                         counter.next(), 15, True)
-    counter, _ = await call(manager.spawn('Counter', start=3))
-    await expect_result(checks, 'spawn by class name with a keyword',
+    counter, _ = await call(manager.spawn('echo:Counter', start=3))
+    await expect_result(checks, 'spawn with a keyword only',
                         counter.next(), 3, True)
+    await expect_error(checks, 'spawn by the class name of another module',
+                       manager.spawn('whatever:Counter'),
+                       lambda l: 'whatever:Counter' in l,
+                       'an error naming whatever:Counter')
+    await expect_error(checks, 'spawn by the bare class name',
+                       manager.spawn('Counter'),
+                       lambda l: "'Counter'" in l or '"Counter"' in l,
+                       'an error naming Counter')
     await expect_error(checks, 'spawn an unknown type',
                        manager.spawn('echo:Nope'),
                        lambda l: 'Nope' in l, 'an error naming Nope')

@@ -275,7 +275,7 @@ impl Caller {
     /// back: returns what our `ping()` returned to it.
     #[expose]
     async fn introduce(&self, url: String) -> Result<Value, Error> {
-        let agent: PyAgentProxy = self.ctx.container().connect_as(&url, Retry::Never).await?;
+        let agent: PyAgentProxy = self.ctx.connect_as(&url).await?;
         agent.call_back(self.ctx.me(), "ping".into(), vec![]).await
     }
 }
@@ -298,10 +298,12 @@ async fn rust_calls_python(codec: Codec, python_addr: &str, our_addr: Addr) {
     )
     .await
     .unwrap();
-    let caller = container.spawn(|ctx| Caller {
-        ctx,
-        pings: AtomicU64::new(0),
-    });
+    let caller = container
+        .spawn(|ctx| Caller {
+            ctx,
+            pings: AtomicU64::new(0),
+        })
+        .unwrap();
 
     within(60.0, "calls into the Python agent", async {
         // Typed.

@@ -656,7 +656,7 @@ async fn callbacks(client: &RpcClient) {
     // Python cannot send a proxy back to the side it points to.
     let err = remote_error(
         "echo a service reference",
-        remote.echo(Value::Service(me.clone())).await,
+        remote.echo(Value::from(me.clone())).await,
     );
     assert!(
         err.kind()

@@ -32,9 +32,7 @@
 #[path = "../../examples/shared/echo.rs"]
 mod echo;
 
-use std::sync::Arc;
-
-use aiomas::agent::{Container, ContainerOptions};
+use aiomas::agent::{AgentHandle, Container, ContainerOptions};
 use aiomas::channel::{Addr, Retry};
 use aiomas::codec::Codec;
 use aiomas::rpc::FromProxy;
@@ -102,7 +100,7 @@ impl Family {
 }
 
 /// Our TLS container (`rust-container` certificate) with an `Echo` agent.
-async fn our_container(pki: &Pki, family: Family, codec: Codec) -> (Container, Arc<Echo>) {
+async fn our_container(pki: &Pki, family: Family, codec: Codec) -> (Container, AgentHandle<Echo>) {
     let container = within(
         10.0,
         "create our TLS container",
@@ -113,7 +111,7 @@ async fn our_container(pki: &Pki, family: Family, codec: Codec) -> (Container, A
     )
     .await
     .expect("create our TLS container");
-    let echo = container.spawn(Echo::new);
+    let echo = container.spawn(Echo::new).unwrap();
     (container, echo)
 }
 
@@ -354,7 +352,7 @@ async fn python_containers_with_foreign_certs_cannot_call_our_container() {
         );
         eprintln!("Python container trusting {ca_file} with a foreign certificate: {refused}");
         // Our container keeps serving: a good Python container, on a fresh agent.
-        let fresh = container.spawn(Echo::new);
+        let fresh = container.spawn(Echo::new).unwrap();
         good_python_client(&pki, fresh.ctx().addr(), Family::V4, codec).await;
     }
     assert_eq!(

@@ -23,6 +23,8 @@ pub(super) struct Expose {
 /// Our attributes, taken off one method and its parameters.
 pub(super) struct Helpers {
     pub(super) expose: Vec<Attribute>,
+    /// `#[on_start]`, `#[on_stop]` and `#[spawn]` (agents only; see [`lifecycle`](super::lifecycle)).
+    pub(super) lifecycle: Vec<Attribute>,
     /// Per parameter (the receiver included), `#[default]`, `#[args]` and `#[kwargs]`.
     pub(super) params: Vec<Vec<Attribute>>,
 }
@@ -42,7 +44,8 @@ fn is_param_helper(attr: &Attribute) -> bool {
 
 /// Takes our attributes off a method (`attrs`) and its parameters (in `sig`).
 pub(super) fn take_helpers(attrs: &mut Vec<Attribute>, sig: &mut Signature) -> Helpers {
-    let (expose, rest) = attrs.drain(..).partition(is_expose);
+    let (expose, rest): (Vec<_>, Vec<_>) = attrs.drain(..).partition(is_expose);
+    let (lifecycle, rest) = rest.into_iter().partition(super::lifecycle::is_lifecycle);
     *attrs = rest;
     let params = sig
         .inputs
@@ -57,7 +60,11 @@ pub(super) fn take_helpers(attrs: &mut Vec<Attribute>, sig: &mut Signature) -> H
             ours
         })
         .collect();
-    Helpers { expose, params }
+    Helpers {
+        expose,
+        lifecycle,
+        params,
+    }
 }
 
 impl Helpers {

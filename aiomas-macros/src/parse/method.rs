@@ -7,7 +7,7 @@
 //! [`params`](super::params).
 
 use quote::quote;
-use syn::{Attribute, FnArg, LitStr, ReturnType, Signature, Type};
+use syn::{Attribute, FnArg, LitStr, ReceiverKind, ReturnType, Safety, Signature, Type};
 
 use super::params::params;
 use super::types::{last_segment_args, owned, Position};
@@ -112,38 +112,57 @@ fn receiver(site: Site, sig: &Signature, errors: &mut Errors) {
         );
         return;
     };
-    let message = match &*r.ty {
-        // `&self`, `&'a self`, `self: &Self`
-        Type::Reference(reference)
-            if reference.mutability.is_none()
-                && matches!(&*reference.elem, Type::Path(p) if p.path.is_ident("Self")) =>
-        {
-            return
-        }
-        Type::Reference(reference) if reference.mutability.is_some() => match site {
-            Site::Service => format!(
-                "{what} take `&self`, not `&mut self`: agents are called concurrently, use \
-                 interior mutability (Mutex, RefCell in a Mutex, atomics) for state"
-            ),
-            Site::ProxyTrait => format!(
-                "{what} take `&self`, not `&mut self`: a proxy can be shared and called \
-                 concurrently"
-            ),
-        },
-        Type::Path(p) if p.path.is_ident("Self") => match site {
-            Site::Service => format!(
-                "{what} take `&self`, not `self` by value: the service stays alive to serve \
-                 further calls"
-            ),
-            Site::ProxyTrait => format!("{what} take `&self`, not `self` by value"),
+    let message = match &r.kind {
+        // `&self`, `&'a self`
+        ReceiverKind::Reference(_, _, None) => return,
+        ReceiverKind::Reference(_, _, Some(_)) => mut_message(site),
+        ReceiverKind::Value => value_message(site),
+        // `self: &Self`, `self: &mut Self`, `self: Self`, ...
+        ReceiverKind::Typed(_, ty) => match &**ty {
+            Type::Reference(reference)
+                if reference.mutability.is_none()
+                    && matches!(&*reference.elem, Type::Path(p) if p.path.is_ident("Self")) =>
+            {
+                return
+            }
+            Type::Reference(reference) if reference.mutability.is_some() => mut_message(site),
+            Type::Path(p) if p.path.is_ident("Self") => value_message(site),
+            _ => format!("{what} take `&self`; other receiver types are not supported"),
         },
         _ => format!("{what} take `&self`; other receiver types are not supported"),
     };
     errors.at(r, message);
 }
 
+/// Why `&mut self` cannot be exposed.
+fn mut_message(site: Site) -> String {
+    let what = site.methods();
+    match site {
+        Site::Service => format!(
+            "{what} take `&self`, not `&mut self`: agents are called concurrently, use \
+             interior mutability (Mutex, RefCell in a Mutex, atomics) for state"
+        ),
+        Site::ProxyTrait => format!(
+            "{what} take `&self`, not `&mut self`: a proxy can be shared and called \
+             concurrently"
+        ),
+    }
+}
+
+/// Why `self` by value cannot be exposed.
+fn value_message(site: Site) -> String {
+    let what = site.methods();
+    match site {
+        Site::Service => format!(
+            "{what} take `&self`, not `self` by value: the service stays alive to serve \
+             further calls"
+        ),
+        Site::ProxyTrait => format!("{what} take `&self`, not `self` by value"),
+    }
+}
+
 /// Rejects what a remote call cannot express: type parameters, `unsafe`, foreign ABIs.
-fn qualifiers(site: Site, sig: &Signature, errors: &mut Errors) {
+pub(super) fn qualifiers(site: Site, sig: &Signature, errors: &mut Errors) {
     let what = site.methods();
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         let (generics, where_clause) = (&sig.generics, &sig.generics.where_clause);
@@ -156,7 +175,7 @@ fn qualifiers(site: Site, sig: &Signature, errors: &mut Errors) {
             ),
         );
     }
-    if let Some(unsafety) = &sig.unsafety {
+    if let Safety::Unsafe(unsafety) = &sig.safety {
         errors.at(
             unsafety,
             format!("{what} cannot be `unsafe`: a remote caller cannot uphold its contract"),
@@ -171,7 +190,7 @@ fn qualifiers(site: Site, sig: &Signature, errors: &mut Errors) {
 }
 
 /// The return type, classified syntactically.
-fn returns(site: Site, output: &ReturnType, errors: &mut Errors) -> Option<Returns> {
+pub(super) fn returns(site: Site, output: &ReturnType, errors: &mut Errors) -> Option<Returns> {
     let ty = match output {
         ReturnType::Default => return Some(Returns::Unit),
         ReturnType::Type(_, ty) => &**ty,

@@ -13,6 +13,7 @@
 //! - [`proxy_trait`]: `#[aiomas::proxy]` on a trait declaring a remote interface;
 //! - [`attrs`]: our helper attributes, taken off the user's items (`#[expose(...)]`, and
 //!   `#[default]`, `#[args]`, `#[kwargs]` on parameters);
+//! - [`lifecycle`]: an agent's `#[on_start]`, `#[on_stop]` and `#[spawn]` methods;
 //! - [`method`]: one remote method or child accessor: receiver, qualifiers, return type;
 //! - [`params`]: its parameters and their kinds (required, optional, default, rest);
 //! - [`types`]: what a type must be to cross the wire (owned, no `impl Trait`), and the
@@ -21,6 +22,7 @@
 //! - [`wire_names`]: one name on the wire per method or child.
 
 mod attrs;
+mod lifecycle;
 mod method;
 mod params;
 mod proxy_trait;

@@ -57,7 +57,7 @@ fn proxy_trait(mut tr: ItemTrait, errors: &mut Errors) -> Option<Interface> {
     if let Some(unsafety) = &tr.unsafety {
         errors.at(unsafety, "a `#[aiomas::proxy]` trait cannot be `unsafe`");
     }
-    if let Some(auto) = &tr.auto_token {
+    if let Some(auto) = &tr.modifiers.auto_token {
         errors.at(auto, "a `#[aiomas::proxy]` trait cannot be `auto`");
     }
     let fatal = errors.count() > before;

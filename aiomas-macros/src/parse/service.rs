@@ -14,11 +14,12 @@ use syn::spanned::Spanned;
 use syn::{ImplItem, Item, ItemImpl, LitStr, Type};
 
 use super::attrs::{take_helpers, Helpers};
+use super::lifecycle::lifecycle_method;
 use super::method::{child_accessor, method};
 use super::self_ty::{replace_self, replace_self_in_method};
 use super::wire_names::WireNames;
 use super::{docs, misplaced, Errors, Parsed, Site};
-use crate::model::{Child, Interface, Kind, Service};
+use crate::model::{Child, Interface, Kind, Lifecycle, Service};
 
 pub fn service(kind: Kind, attr: TokenStream, item: TokenStream) -> Parsed<Service> {
     let selected = Parsed::annotated(kind.attr(), attr, item, |item| match item {
@@ -67,7 +68,7 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
         .collect();
 
     let before = errors.count();
-    if let Some((_, path, for_token)) = &imp.trait_ {
+    if let Some((path, for_token)) = &imp.trait_ {
         errors.at(
             quote!(#path #for_token),
             format!(
@@ -107,10 +108,16 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
     let mut children = Vec::new();
     let mut plain = Vec::new();
     let mut names = WireNames::default();
+    let mut lifecycle = Lifecycle::default();
     for (item, helpers) in imp.items.iter().zip(helpers) {
         let (ImplItem::Fn(f), Some(helpers)) = (item, helpers) else {
             continue;
         };
+        if !helpers.lifecycle.is_empty() {
+            lifecycle_method(kind, &f.sig, &helpers, &mut lifecycle, errors);
+            plain.push(f.sig.ident.unraw().to_string());
+            continue;
+        }
         let expose = match helpers.expose(errors) {
             Some(Some(expose)) => expose,
             Some(None) => {
@@ -179,6 +186,7 @@ fn service_impl(kind: Kind, mut imp: ItemImpl, errors: &mut Errors) -> (ItemImpl
         name,
         proxy,
         hidden,
+        lifecycle,
     };
     (imp, Some(model))
 }

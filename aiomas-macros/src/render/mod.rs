@@ -4,6 +4,7 @@
 //! trait method is called with method syntax unless its trait is named, so the generated code
 //! compiles in any module, `#![no_implicit_prelude]` ones included.
 
+mod agent;
 mod checks;
 mod proxy;
 mod router;
@@ -24,11 +25,13 @@ pub fn service(parsed: Parsed<Service>) -> TokenStream {
     } = parsed;
     let generated = model.map(|service| {
         let router = router::render(&service);
+        let agent = agent::render(&service);
         let proxy = proxy::render(&service.proxy);
         let self_ty = &service.self_ty;
         let proxy_name = &service.proxy.proxy_name;
         quote! {
             #router
+            #agent
             #proxy
             impl ::aiomas::rpc::Typed for #self_ty {
                 type Proxy = #proxy_name;

@@ -7,7 +7,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use super::checks;
-use crate::model::{Child, Method, ParamKind, Returns, Service};
+use crate::model::{Child, Method, Param, ParamKind, Returns, Service};
 
 pub fn render(service: &Service) -> TokenStream {
     let self_ty = &service.self_ty;
@@ -58,17 +58,8 @@ pub fn render(service: &Service) -> TokenStream {
 
 fn method_arm(method: &Method) -> TokenStream {
     let args = Ident::new("args", Span::mixed_site());
-    let decode = method.params.iter().map(|param| {
-        let (name, ty, wire) = (&param.name, &param.ty, &param.wire_name);
-        let value = match &param.kind {
-            ParamKind::Required => quote!(#args.required::<#ty>(#wire)),
-            ParamKind::Optional(inner) => quote!(#args.optional::<#inner>(#wire)),
-            ParamKind::Default(default) => quote!(#args.or_default::<#ty>(#wire, || #default)),
-            ParamKind::RestArgs => quote!(#args.rest_args::<#ty>()),
-            ParamKind::RestKwargs => quote!(#args.rest_kwargs::<#ty>()),
-        };
-        quote!(let #name: #ty = #value?;)
-    });
+    let decode = decode_params(&method.params, &args);
+    let check = check_params(&method.params, &args);
     let rust_name = &method.rust_name;
     let names = method.params.iter().map(|param| &param.name);
     let await_ = method.is_async.then(|| quote!(.await));
@@ -78,12 +69,48 @@ fn method_arm(method: &Method) -> TokenStream {
     let wire = &method.wire_name;
     let handler = quote_spanned! {rust_name.span()=>
         ::aiomas::rpc::Route::method(move |mut #args: ::aiomas::rpc::Args| async move {
+            #check
             #(#decode)*
             #args.finish()?;
             #reply
         })
     };
     quote!(#wire => #handler,)
+}
+
+/// `args.check(...)?;`: Python binds all arguments before the body runs, so its binding
+/// errors (unexpected keywords, too many positionals) come before any decoding error.
+pub fn check_params(params: &[Param], args: &Ident) -> TokenStream {
+    let signature = params.iter().map(|param| {
+        let wire = &param.wire_name;
+        match &param.kind {
+            ParamKind::Required => quote!(::aiomas::rpc::Param::Required(#wire)),
+            ParamKind::Optional(_) | ParamKind::Default(_) => {
+                quote!(::aiomas::rpc::Param::Optional(#wire))
+            }
+            ParamKind::RestArgs => quote!(::aiomas::rpc::Param::Args),
+            ParamKind::RestKwargs => quote!(::aiomas::rpc::Param::Kwargs),
+        }
+    });
+    quote!(#args.check(&[#(#signature),*])?;)
+}
+
+/// `let name: Type = args.required(...)?;` per parameter, Python's rules for each kind.
+pub fn decode_params<'a>(
+    params: &'a [Param],
+    args: &'a Ident,
+) -> impl Iterator<Item = TokenStream> + 'a {
+    params.iter().map(move |param| {
+        let (name, ty, wire) = (&param.name, &param.ty, &param.wire_name);
+        let value = match &param.kind {
+            ParamKind::Required => quote!(#args.required::<#ty>(#wire)),
+            ParamKind::Optional(inner) => quote!(#args.optional::<#inner>(#wire)),
+            ParamKind::Default(default) => quote!(#args.or_default::<#ty>(#wire, || #default)),
+            ParamKind::RestArgs => quote!(#args.rest_args::<#ty>()),
+            ParamKind::RestKwargs => quote!(#args.rest_kwargs::<#ty>()),
+        };
+        quote!(let #name: #ty = #value?;)
+    })
 }
 
 /// Encodes the result. Each bound is required at the user's type (as in `checks`), so a type

@@ -4,28 +4,35 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::debug;
+use tracing::{debug, warn};
 
-use super::table::{AgentTable, ContainerService};
-use super::url::{base_url, parse_agent_url, python_repr};
-use super::{AgentContext, ContainerOptions};
-use crate::channel::{Addr, Retry};
-use crate::clock::Clock;
+use super::lifecycle::{TaskOutput, TaskScope};
+use super::table::{AgentTable, ContainerService, Reservation, Slot};
+use super::url::base_url;
+use super::{Agent, AgentContext, AgentHandle, ContainerOptions};
+use crate::channel::{Addr, ChannelOptions};
+use crate::clock::{Clock, ScopedClock};
 use crate::error::{ConnectionError, ConnectionErrorKind};
-use crate::rpc::{self, FromProxy, Proxy, Root, RpcClient, RpcServer, Service};
-use crate::{Error, Value};
+use crate::rpc::{self, Root, RpcClient, RpcServer};
+use crate::Error;
 
 /// How long `shutdown` lets agent tasks finish after cancelling them.
 const TASK_GRACE: Duration = Duration::from_secs(5);
 
 /// A container of agents. Cheap to clone; all clones are the same container.
+///
+/// Call [`shutdown`](Self::shutdown) when done: it runs the agents' stop hooks and closes
+/// every connection gracefully. A container whose last clone is dropped without it still
+/// frees everything (agents only refer to it weakly): its tasks and timers are cancelled, its
+/// agents dropped (without their stop hooks) and its sockets closed.
 ///
 /// ```
 /// use aiomas::agent::{Container, ContainerOptions};
@@ -46,21 +53,30 @@ pub struct Container {
 
 pub(crate) struct Inner {
     base_url: String,
-    clock: Arc<dyn Clock>,
-    options: crate::channel::ChannelOptions,
-    agents: Arc<AgentTable>,
+    pub(super) clock: Arc<dyn Clock>,
+    timers: Arc<ScopedClock>,
+    pub(super) options: ChannelOptions,
+    pub(super) validate_timeout: Duration,
+    pub(super) agents: Arc<AgentTable>,
     pub(crate) root: Arc<Root>,
     server: Mutex<Option<Arc<RpcServer>>>,
-    outgoing: Mutex<HashMap<Addr, Arc<OnceCell<RpcClient>>>>,
+    pub(super) outgoing: Mutex<HashMap<Addr, Arc<OnceCell<RpcClient>>>>,
     /// Class names of remote agents already validated, by (connection, agent id).
-    validated: Mutex<HashMap<(u64, String), String>>,
-    tasks: TaskTracker,
-    stop: CancellationToken,
+    pub(super) validated: Mutex<HashMap<(u64, String), String>>,
+    tasks: TaskScope,
+    shut_down: AtomicBool,
 }
 
 impl Container {
     /// Creates a container whose server socket is bound to `addr` (port 0 picks a free port).
+    ///
+    /// As in Python, the host `""` (like `"0.0.0.0"` and `"::"`) binds all interfaces, and the
+    /// agents' addresses then carry the machine's name.
     pub async fn create(addr: Addr, options: ContainerOptions) -> Result<Container, Error> {
+        let addr = match addr {
+            Addr::Tcp { host, port } if host.is_empty() => Addr::tcp("0.0.0.0", port),
+            other => other,
+        };
         let agents = Arc::new(AgentTable::default());
         let root = Root::new(Arc::new(ContainerService {
             agents: agents.clone(),
@@ -69,22 +85,46 @@ impl Container {
         let server =
             rpc::start_server_with_root(addr, root.clone(), channel_options.clone(), |_| {})
                 .await?;
+        let timers = Arc::new(ScopedClock::new(options.clock));
         let container = Container {
             inner: Arc::new(Inner {
                 base_url: base_url(server.addr()),
-                clock: options.clock,
+                clock: timers.clone(),
+                timers,
                 options: channel_options,
+                validate_timeout: options.validate_timeout,
                 agents,
                 root,
                 server: Mutex::new(Some(Arc::new(server))),
                 outgoing: Mutex::default(),
                 validated: Mutex::default(),
-                tasks: TaskTracker::new(),
-                stop: CancellationToken::new(),
+                tasks: TaskScope {
+                    tracker: TaskTracker::new(),
+                    stop: CancellationToken::new(),
+                    on_failure: options.on_task_failure,
+                    agent: None,
+                },
+                shut_down: AtomicBool::new(false),
             }),
         };
         debug!("started {container}");
         Ok(container)
+    }
+
+    /// Creates a container with default options on `addr` (`"HOST:PORT"`, port 0 picks a free
+    /// port; a path with a `/` is a Unix socket), like Python's
+    /// `Container.create(('localhost', 5555))`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = aiomas::agent::Container::bind("127.0.0.1:0").await?;
+    /// container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn bind(addr: &str) -> Result<Container, Error> {
+        Container::create(addr.parse()?, ContainerOptions::default()).await
     }
 
     /// The prefix of the agents' addresses, e.g. `tcp://localhost:5555/`.
@@ -98,158 +138,122 @@ impl Container {
         server.as_ref().map(|s| s.addr().clone())
     }
 
-    /// The container's clock.
+    /// The container's clock. Calls scheduled on it (`call_in`, `call_at`) are cancelled when
+    /// the container shuts down.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.inner.clock
     }
 
-    /// The number of agents spawned so far.
+    /// The number of agents in the container.
     pub fn agent_count(&self) -> usize {
         self.inner.agents.len()
     }
 
     /// Spawns an agent: `make` receives the agent's [`AgentContext`] (id, address, container)
-    /// and builds it. Returns the agent; its id is the next decimal number.
-    pub fn spawn<A: Service>(&self, make: impl FnOnce(AgentContext) -> A) -> Arc<A> {
-        let (slot, context) = self.reserve_slot::<A>();
-        let agent = Arc::new(make(context));
-        self.register_slot(slot, agent.clone());
-        agent
+    /// and builds it; then its start hook runs (see [`Agent`]). Its id is the next decimal
+    /// number. An error after [`shutdown`](Self::shutdown).
+    pub fn spawn<A: Agent>(
+        &self,
+        make: impl FnOnce(AgentContext) -> A,
+    ) -> Result<AgentHandle<A>, Error> {
+        let (reservation, context) = self.reserve::<A>()?;
+        let agent = Arc::new(make(context.clone()));
+        self.register(reservation, &context, agent)
     }
 
-    /// Like [`spawn`](Self::spawn), for constructors that must await something.
-    pub async fn spawn_async<A, F, Fut>(&self, make: F) -> Result<Arc<A>, Error>
+    /// Like [`spawn`](Self::spawn), for constructors that must await something. A constructor
+    /// that fails uses no id.
+    pub async fn spawn_async<A, F, Fut>(&self, make: F) -> Result<AgentHandle<A>, Error>
     where
-        A: Service,
+        A: Agent,
         F: FnOnce(AgentContext) -> Fut,
         Fut: Future<Output = Result<A, Error>>,
     {
-        let (slot, context) = self.reserve_slot::<A>();
-        let agent = Arc::new(make(context).await?);
-        self.register_slot(slot, agent.clone());
-        Ok(agent)
+        let (reservation, context) = self.reserve::<A>()?;
+        let agent = Arc::new(make(context.clone()).await?);
+        self.register(reservation, &context, agent)
     }
 
-    pub(crate) fn reserve_slot<A: Service>(&self) -> (usize, AgentContext) {
-        let slot = self.inner.agents.reserve();
-        let id = slot.to_string();
+    /// The local agent `id`, if there is one of type `A`.
+    pub fn agent<A: Agent>(&self, id: &str) -> Option<AgentHandle<A>> {
+        let agent = self.inner.agents.get_as::<A>(id)?;
+        Some(AgentHandle::new(
+            agent,
+            id,
+            &format!("{}{id}", self.inner.base_url),
+        ))
+    }
+
+    /// Removes agent `id`: it stops being reachable (calls to it fail as calls to an unknown
+    /// agent), its tasks are cancelled and its stop hook is awaited (for at most
+    /// [`STOP_HOOK_TIMEOUT`](super::STOP_HOOK_TIMEOUT)). Returns whether there was such an
+    /// agent. Its id is not reused.
+    pub async fn remove(&self, id: &str) -> bool {
+        match self.inner.agents.remove(id) {
+            Some(slot) => {
+                stop_agent(slot).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn reserve<A: Agent>(&self) -> Result<(Reservation, AgentContext), Error> {
+        self.ensure_running()?;
+        let reservation = self.inner.agents.reserve();
+        let id = reservation.id.to_string();
+        let addr = format!("{}{}", self.inner.base_url, id);
         let context = AgentContext {
-            addr: format!("{}{}", self.inner.base_url, id),
+            tasks: self.inner.tasks.for_agent(&addr),
+            addr,
             id,
             class_name: short_type_name::<A>(),
-            container: self.clone(),
+            container: Arc::downgrade(&self.inner),
+            clock: self.inner.clock.clone(),
+            root_id: self.inner.root.id,
         };
-        (slot, context)
+        Ok((reservation, context))
     }
 
-    pub(crate) fn release_slot(&self, slot: usize) {
-        self.inner.agents.release(slot);
-    }
-
-    pub(crate) fn register_slot<A: Service>(&self, slot: usize, agent: Arc<A>) {
-        let class_name = agent.class_name();
-        self.inner.agents.fill(slot, agent, class_name);
+    pub(crate) fn register<A: Agent>(
+        &self,
+        reservation: Reservation,
+        context: &AgentContext,
+        agent: Arc<A>,
+    ) -> Result<AgentHandle<A>, Error> {
+        if !reservation.fill(Slot::new(agent.clone(), context.tasks.clone())) {
+            return Err(self.closed_error());
+        }
+        context
+            .tasks
+            .spawn("start hook", A::on_start(agent.clone()));
+        Ok(AgentHandle::new(agent, &context.id, &context.addr))
     }
 
     /// Runs `task` until it ends or the container shuts down. The handle yields the task's
-    /// output, or `None` if the shutdown stopped it first.
+    /// output, or `None` if the shutdown stopped it first. An `Err` output or a panic is
+    /// reported (see [`TaskFailure`](super::TaskFailure)).
     pub fn spawn_task<F>(&self, task: F) -> JoinHandle<Option<F::Output>>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: TaskOutput + Send + 'static,
     {
-        let stop = self.inner.stop.clone();
-        self.inner.tasks.spawn(async move {
-            tokio::select! {
-                output = task => Some(output),
-                () = stop.cancelled() => None,
-            }
-        })
+        self.inner.tasks.spawn("task", task)
     }
 
-    /// Connects to the agent at `url` and returns a dynamic proxy to it.
-    ///
-    /// One connection per remote container is shared by all its agents (concurrent connects
-    /// share one attempt); `retry` says how long to retry a refused connection.
-    pub async fn connect(&self, url: &str, retry: Retry) -> Result<Proxy, Error> {
-        let (addr, aid) = parse_agent_url(url)?;
-        let client = self.connection(&addr, retry).await?;
-        let class_name = self.validate(&client, &addr, &aid).await?;
-        let label = format!("{class_name}Proxy('{url}')");
-        Ok(client
-            .remote()
-            .child("agents")
-            .child(&aid)
-            .with_label(label))
-    }
-
-    /// Like [`connect`](Self::connect), returning a typed proxy (`CalleeProxy`).
-    pub async fn connect_as<P: FromProxy>(&self, url: &str, retry: Retry) -> Result<P, Error> {
-        self.connect(url, retry).await.map(P::from_proxy)
-    }
-
-    async fn connection(&self, addr: &Addr, retry: Retry) -> Result<RpcClient, Error> {
-        let cell = {
-            let mut outgoing = self
-                .inner
-                .outgoing
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            let cell = outgoing.entry(addr.clone()).or_default();
-            // A connection that broke is replaced by a fresh attempt.
-            if cell
-                .get()
-                .is_some_and(|client| client.channel().is_closed())
-            {
-                *cell = Arc::default();
-            }
-            cell.clone()
-        };
-        let options = self.inner.options.clone().retry(retry);
-        let root = self.inner.root.clone();
-        let client = cell
-            .get_or_try_init(|| rpc::open_connection_with_root(addr, root, options))
-            .await?;
-        Ok(client.clone())
-    }
-
-    async fn validate(&self, client: &RpcClient, addr: &Addr, aid: &str) -> Result<String, Error> {
-        let key = (client.channel().id(), aid.to_owned());
-        if let Some(class_name) = self
-            .inner
-            .validated
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return Ok(class_name.clone());
+    pub(super) fn ensure_running(&self) -> Result<(), Error> {
+        if self.inner.shut_down.load(Ordering::SeqCst) {
+            return Err(self.closed_error());
         }
-        match client
-            .remote()
-            .call("validate_aid", vec![Value::from(aid)])
-            .await?
-        {
-            Value::Str(class_name) => {
-                let mut validated = self
-                    .inner
-                    .validated
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
-                validated.insert(key, class_name.clone());
-                Ok(class_name)
-            }
-            _ => Err(ConnectionError::new(
-                ConnectionErrorKind::NoSuchAgent,
-                format!(
-                    "Agent \"{aid}\" does not exist in Container({})",
-                    python_repr(addr)
-                ),
-            )
-            .into()),
-        }
+        Ok(())
     }
 
-    /// Shuts the container down: stops agent tasks, closes the outgoing connections, the server
+    fn closed_error(&self) -> Error {
+        ConnectionError::new(ConnectionErrorKind::Closed, format!("{self} is shut down")).into()
+    }
+
+    /// Shuts the container down: refuses new agents and connections, runs the agents' stop
+    /// hooks, stops agent tasks and clock timers, closes the outgoing connections, the server
     /// socket and every serving task, and waits for them.
     ///
     /// It may be called from an agent's own task: the work runs in a task of its own, so
@@ -260,37 +264,91 @@ impl Container {
     }
 
     async fn shut_down(&self) {
-        self.inner.stop.cancel();
-        self.inner.tasks.close();
-        if tokio::time::timeout(TASK_GRACE, self.inner.tasks.wait())
+        if self.inner.shut_down.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let inner = &self.inner;
+        let mut stopping = JoinSet::new();
+        for slot in inner.agents.clear() {
+            stopping.spawn(stop_agent(slot));
+        }
+        while stopping.join_next().await.is_some() {}
+        inner.tasks.stop.cancel();
+        inner.tasks.tracker.close();
+        if tokio::time::timeout(TASK_GRACE, inner.tasks.tracker.wait())
             .await
             .is_err()
         {
             debug!("agent tasks of {self} did not stop in time");
         }
-        let outgoing: Vec<_> = self
-            .inner
+        inner.timers.close();
+        let (outgoing, server) = inner.take_connections();
+        close_connections(outgoing, server).await;
+        debug!("{self} is shut down");
+    }
+}
+
+/// Runs a removed agent's stop hook, then stops its tasks.
+async fn stop_agent(slot: Slot) {
+    slot.tasks.run_stop_hook(slot.agent.clone().stop()).await;
+    slot.tasks.stop.cancel();
+}
+
+impl Inner {
+    fn take_connections(&self) -> (Vec<Arc<OnceCell<RpcClient>>>, Option<Arc<RpcServer>>) {
+        let outgoing = self
             .outgoing
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .drain()
+            .map(|(_, cell)| cell)
             .collect();
-        for (_, cell) in outgoing {
-            if let Some(client) = cell.get() {
-                client.close().await;
+        let server = self.server.lock().unwrap_or_else(|p| p.into_inner()).take();
+        (outgoing, server)
+    }
+}
+
+async fn close_connections(
+    outgoing: Vec<Arc<OnceCell<RpcClient>>>,
+    server: Option<Arc<RpcServer>>,
+) {
+    for cell in outgoing {
+        if let Some(client) = cell.get() {
+            client.close().await;
+        }
+    }
+    if let Some(server) = server {
+        server.close().await;
+    }
+}
+
+/// A container dropped without `shutdown`: nothing may outlive it.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.shut_down.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        debug!(
+            "Container('{}') dropped without shutdown(): stopping its tasks and closing its \
+             sockets (agents' stop hooks do not run)",
+            self.base_url
+        );
+        self.tasks.stop.cancel();
+        self.tasks.tracker.close();
+        self.timers.close();
+        drop(self.agents.clear());
+        let (outgoing, server) = self.take_connections();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(close_connections(outgoing, server));
             }
+            // Without a runtime the sockets close as they are dropped.
+            Err(_) => warn!(
+                "Container('{}') dropped outside a tokio runtime: connections are dropped, not \
+                 closed",
+                self.base_url
+            ),
         }
-        let server = self
-            .inner
-            .server
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(server) = server {
-            server.close().await;
-        }
-        self.inner.agents.clear();
-        debug!("{self} is shut down");
     }
 }
 

@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 use tracing::info;
 
 use super::registry::{spawn_by_name, AgentType};
-use super::{AgentContext, Container, ContainerOptions};
+use super::{Agent, AgentContext, Container, ContainerOptions};
 use crate::channel::Addr;
 use crate::rpc::{self, Args, Exception, Route, Service};
 use crate::Error;
@@ -43,8 +43,9 @@ impl Service for Manager {
                 };
                 args.finish()?;
                 let agent_args = Args::new(qualname.clone(), positional, keywords);
+                let container = self.ctx.container().map_err(Exception::from)?;
                 let (agent, addr) =
-                    spawn_by_name(self.registry, self.ctx.container(), &qualname, agent_args)?;
+                    spawn_by_name(self.registry, &container, &qualname, agent_args).await?;
                 info!("spawned {qualname} at {addr}");
                 rpc::__private::encode(&(agent, addr))
             }),
@@ -72,8 +73,10 @@ impl Service for Manager {
     }
 }
 
+impl Agent for Manager {}
+
 /// Runs a container on `addr` with a [`Manager`] as agent 0 until the manager is told to stop
-/// or the process gets SIGINT/SIGTERM; then shuts the container down.
+/// or the process gets SIGINT/SIGTERM (Ctrl-C on Windows); then shuts the container down.
 ///
 /// `ready` is called with the manager's address once the container listens.
 pub async fn run_manager(
@@ -84,8 +87,8 @@ pub async fn run_manager(
 ) -> Result<(), Error> {
     let container = Container::create(addr, options).await?;
     let stop = Arc::new(Notify::new());
-    let manager = container.spawn(|ctx| Manager::new(ctx, registry, stop.clone()));
-    ready(manager.ctx.addr());
+    let manager = container.spawn(|ctx| Manager::new(ctx, registry, stop.clone()))?;
+    ready(manager.addr());
     tokio::select! {
         () = stop.notified() => info!("stop() received"),
         () = shutdown_signal() => info!("signal received"),
@@ -94,8 +97,18 @@ pub async fn run_manager(
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
+/// Resolves on SIGINT or SIGTERM (on Unix), or on Ctrl-C (elsewhere, where there is no SIGTERM).
 pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    unix_shutdown_signal().await;
+    #[cfg(not(unix))]
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[cfg(unix)]
+async fn unix_shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(term) => term,

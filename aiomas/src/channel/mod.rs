@@ -43,8 +43,9 @@ use tracing::debug;
 pub use addr::Addr;
 pub use options::{
     ChannelOptions, Retry, DEFAULT_CALL_TIMEOUT, DEFAULT_LISTEN_BACKLOG, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT, DEFAULT_OUTGOING_QUEUE, DEFAULT_READ_TIMEOUT,
-    DEFAULT_TLS_HANDSHAKE_TIMEOUT, DESCRIPTOR_RESERVE, TCP_KEEPALIVE_IDLE,
+    DEFAULT_MAX_DECODED_SIZE, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_OUTGOING_QUEUE, DEFAULT_READ_TIMEOUT, DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+    DESCRIPTOR_RESERVE, TCP_KEEPALIVE_IDLE,
 };
 pub use server::Server;
 
@@ -67,6 +68,7 @@ impl Channel {
         let id = connection::next_connection_id();
         let format = WireFormat::new(options.codec, options.serializers.clone())
             .with_limit(options.max_frame_size)
+            .with_decoded_limit(options.get_max_decoded_size())
             .bind(id, served_root);
         Channel {
             shared: Shared::spawn(stream, format, id, options.limits),
@@ -371,6 +373,7 @@ where
 
 /// Connects with retries, then runs the TLS handshake if `options` ask for TLS.
 async fn connect_stream(addr: &Addr, options: &ChannelOptions) -> Result<Stream, Error> {
+    options.codec.available()?;
     let tls = crate::tls::Connector::new(addr, options)?;
     let stream = connect_with_retry(addr, options.retry).await?;
     match tls {

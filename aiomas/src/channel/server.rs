@@ -45,6 +45,7 @@ impl Server {
         F: Fn(Channel) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        options.codec.available()?;
         let acceptor = Acceptor::new(&addr, &options)?;
         let (mut listener, bound) = Listener::bind(&addr, options.limits.listen_backlog).await?;
         let cap = connection_cap(options.limits.max_connections, open_file_limit());

@@ -5,7 +5,9 @@ use std::io;
 use std::sync::{Mutex, OnceLock};
 
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, Interest, Ready};
-use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+#[cfg(unix)]
+use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
 use super::addr::Addr;
@@ -32,6 +34,7 @@ impl ReadStream for tokio::net::tcp::OwnedReadHalf {
     }
 }
 
+#[cfg(unix)]
 impl ReadStream for tokio::net::unix::OwnedReadHalf {
     fn peer_gone(&self) -> bool {
         read_closed(self.ready(Interest::READABLE))
@@ -84,6 +87,7 @@ impl Stream {
         })
     }
 
+    #[cfg(unix)]
     fn unix(stream: UnixStream, peer: String) -> Stream {
         let (reader, writer) = stream.into_split();
         Stream {
@@ -110,6 +114,9 @@ impl Stream {
 pub(crate) async fn connect(addr: &Addr) -> io::Result<Stream> {
     match addr {
         Addr::Tcp { host, port } => Stream::tcp(TcpStream::connect((host.as_str(), *port)).await?),
+        #[cfg(not(unix))]
+        Addr::Unix(path) => Err(no_unix_sockets(path)),
+        #[cfg(unix)]
         Addr::Unix(path) => match UnixStream::connect(path).await {
             Ok(stream) => Ok(Stream::unix(stream, path.display().to_string())),
             Err(err) if err.kind() == io::ErrorKind::NotFound => Err(io::Error::new(
@@ -151,6 +158,7 @@ fn local_queues() -> &'static Mutex<HashMap<String, LocalAcceptor>> {
 /// A bound server socket.
 pub(crate) enum Listener {
     Tcp(TcpListener),
+    #[cfg(unix)]
     Unix(UnixListener, std::path::PathBuf),
     Local(mpsc::UnboundedReceiver<DuplexStream>, String),
 }
@@ -165,6 +173,9 @@ impl Listener {
                 let bound = Addr::tcp(host.clone(), listener.local_addr()?.port());
                 Ok((Listener::Tcp(listener), bound))
             }
+            #[cfg(not(unix))]
+            Addr::Unix(path) => Err(no_unix_sockets(path)),
+            #[cfg(unix)]
             Addr::Unix(path) => {
                 remove_stale_socket(path)?;
                 let listener = UnixListener::bind(path)?;
@@ -191,6 +202,7 @@ impl Listener {
             Listener::Tcp(listener) => {
                 Some(listener.accept().await.and_then(|(s, _)| Stream::tcp(s)))
             }
+            #[cfg(unix)]
             Listener::Unix(listener, path) => Some(
                 listener
                     .accept()
@@ -206,6 +218,7 @@ impl Drop for Listener {
     fn drop(&mut self) {
         match self {
             Listener::Tcp(_) => {}
+            #[cfg(unix)]
             Listener::Unix(_, path) => {
                 let _ = std::fs::remove_file(path);
             }
@@ -246,10 +259,25 @@ async fn bind_tcp(host: &str, port: u16, backlog: u32) -> io::Result<TcpListener
 }
 
 /// A socket file left behind by a dead server would make `bind` fail; replace it, as asyncio does.
+#[cfg(unix)]
 fn remove_stale_socket(path: &std::path::Path) -> io::Result<()> {
     use std::os::unix::fs::FileTypeExt;
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => std::fs::remove_file(path),
         _ => Ok(()),
     }
+}
+
+/// Unix domain sockets (`Addr::Unix`, `ipc://` agent URLs) exist on Unix only, as in Python's
+/// asyncio; elsewhere connecting or binding one fails with this error.
+#[cfg(not(unix))]
+fn no_unix_sockets(path: &std::path::Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!(
+            "Unix domain sockets are not available on this platform (address {}); use a TCP \
+             or local:// address",
+            path.display()
+        ),
+    )
 }

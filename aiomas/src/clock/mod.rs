@@ -36,6 +36,7 @@ mod external;
 mod pyfmt;
 mod queue;
 mod realtime;
+mod scoped;
 mod sleep;
 mod timer;
 
@@ -44,5 +45,6 @@ pub use deadline::Deadline;
 pub use ext::ClockExt;
 pub use external::ExternalClock;
 pub use realtime::RealtimeClock;
+pub(crate) use scoped::ScopedClock;
 pub use sleep::Sleep;
 pub use timer::TimerHandle;

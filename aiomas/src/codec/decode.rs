@@ -1,26 +1,261 @@
-//! The decoding half shared by the JSON and MsgPack codecs: a serde seed that builds a
-//! [`Value`], resolves `{"__type__": [typeid, data]}` wrappers through the connection's
-//! [`Serializers`](super::Serializers), and bounds the nesting depth.
+//! The decoding half shared by the JSON and MsgPack codecs: building a [`Value`] tree within a
+//! decoded-size budget, resolving `{"__type__": [typeid, data]}` wrappers through the
+//! connection's [`Serializers`](super::Serializers), and bounding the nesting depth.
+//!
+//! The MsgPack codec drives it through serde ([`DecodeSeed`]); the JSON codec through its own
+//! parser ([`super::json_parser`]). Both build lists with [`ListBuilder`] and maps with
+//! [`MapBuilder`], which charge every allocation to the frame's [`Budget`] *before* making it.
 
+use std::cell::Cell;
 use std::fmt;
+use std::mem::size_of;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::{check_depth, Slot, WireFormat};
 use crate::value::{
-    visit_primitives, Extension, Home, ServiceRef, Value, EXTENSION_TOKEN, SERVICE_REF_TOKEN,
+    visit_primitives, Extension, Home, ServiceRef, Value, BIG_INT_TOKEN, EXTENSION_TOKEN,
+    SERVICE_REF_TOKEN,
 };
+use crate::Error;
 
 /// The key that marks an extra-serializer wrapper, as in Python.
 const TYPE_KEY: &str = "__type__";
 
-/// Upper bound for preallocation: a length prefix from the wire is a claim, not a fact.
-const MAX_PREALLOCATED_ITEMS: usize = 1024;
+/// What one decoded element costs at least: its slot in a list (a map entry is two slots).
+const SLOT: usize = size_of::<Value>();
 
-/// Decodes one value at `depth` of nesting.
+// A `Value` is four words (the largest payloads, `String` and `Vec`, are three); the default
+// budget below relies on it.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(SLOT == 32);
+
+/// How many bytes of values a frame may decode to, per byte of its (decompressed) body.
+///
+/// The worst honest message is a MsgPack array of 1-byte integers (or `nil`s, or empty
+/// strings): every input byte becomes one 32-byte [`Value`]. Lists and maps are allocated at
+/// their exact size when the format states it (MsgPack) and grow 1, 4, 8, 16, ... otherwise
+/// (JSON), which keeps the densest JSON (`[0,0,...]`, two bytes per element) within the same
+/// bound. So every well-formed message fits, and no frame can decode to more than this
+/// multiple of its size.
+pub const DECODED_BYTES_PER_BODY_BYTE: usize = SLOT;
+
+/// What decoding one frame may still allocate, in bytes.
+pub(super) struct Budget {
+    left: Cell<usize>,
+    limit: usize,
+}
+
+impl Budget {
+    pub(super) fn new(limit: usize) -> Self {
+        Budget {
+            left: Cell::new(limit),
+            limit,
+        }
+    }
+
+    /// Takes `bytes` out of the budget, or fails (before they are allocated) if it is spent.
+    pub(super) fn charge(&self, bytes: usize) -> Result<(), Error> {
+        match self.left.get().checked_sub(bytes) {
+            Some(left) => {
+                self.left.set(left);
+                Ok(())
+            }
+            None => Err(Error::Deserialization(format!(
+                "the message decodes to more than {} bytes of values (see \
+                 ChannelOptions::max_decoded_size)",
+                self.limit
+            ))),
+        }
+    }
+
+    /// Charges the heap bytes a decoded scalar owns (its slot is charged by its container).
+    pub(super) fn charge_scalar(&self, value: &Value) -> Result<(), Error> {
+        match value {
+            Value::Str(s) => self.charge(s.len()),
+            Value::Bytes(b) => self.charge(b.len()),
+            Value::BigInt(b) => self.charge(b.as_str().len()),
+            _ => Ok(()),
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn spent(&self) -> usize {
+        self.limit - self.left.get()
+    }
+}
+
+/// Everything decoding one frame shares: the connection's format and the frame's budget.
+pub(super) struct Decoding<'a> {
+    pub(super) format: &'a WireFormat,
+    pub(super) budget: Budget,
+    /// The input bytes not yet read (MsgPack): a length claim beyond them is a lie, so no more
+    /// than that is preallocated.
+    pub(super) input_left: Cell<usize>,
+}
+
+impl<'a> Decoding<'a> {
+    /// Decoding a body of `len` bytes (decompressed, for blosc) for `format`.
+    pub(super) fn new(format: &'a WireFormat, len: usize) -> Self {
+        let limit = len
+            .saturating_mul(DECODED_BYTES_PER_BODY_BYTE)
+            .min(format.max_decoded_size);
+        Decoding {
+            format,
+            budget: Budget::new(limit),
+            input_left: Cell::new(len),
+        }
+    }
+
+    /// A list, claimed to hold `claimed` items (0 if unknown).
+    pub(super) fn list(&self, claimed: usize) -> Result<ListBuilder<'_>, Error> {
+        let capacity = claimed.min(self.input_left.get());
+        self.budget.charge(capacity * SLOT)?;
+        Ok(ListBuilder {
+            items: Vec::with_capacity(capacity),
+            budget: &self.budget,
+        })
+    }
+
+    /// A map, claimed to hold `claimed` entries (0 if unknown).
+    pub(super) fn map(&self, claimed: usize) -> Result<MapBuilder<'_>, Error> {
+        // Every entry takes at least two bytes of input.
+        let capacity = claimed.min(self.input_left.get() / 2);
+        self.budget.charge(capacity * 2 * SLOT)?;
+        Ok(MapBuilder {
+            entries: Vec::with_capacity(capacity),
+            wrapper: None,
+            decoding: self,
+        })
+    }
+
+    fn resolve_wrapper(&self, wrapper: Value) -> Result<Value, Error> {
+        let parts = match wrapper {
+            Value::List(parts) => <[Value; 2]>::try_from(parts).ok(),
+            _ => None,
+        };
+        let Some([typeid, data]) = parts else {
+            return Err(invalid("__type__ must be a pair [typeid, data]"));
+        };
+        let typeid = typeid
+            .as_u64()
+            .ok_or_else(|| invalid(format_args!("invalid typeid {typeid}")))?;
+        match self.format.serializers.slot(typeid) {
+            Some(Slot::Named(type_name)) => {
+                self.budget.charge(size_of::<Extension>())?;
+                Ok(Value::Ext(Box::new(Extension {
+                    type_name: type_name.clone(),
+                    data,
+                })))
+            }
+            Some(Slot::ServiceRef) => match data {
+                Value::Str(path) => {
+                    self.budget.charge(size_of::<ServiceRef>())?;
+                    Ok(Value::from(ServiceRef {
+                        path,
+                        home: Home::Connection(self.format.connection_id),
+                    }))
+                }
+                other => Err(invalid(format_args!(
+                    "a service reference must be a path, got {other}"
+                ))),
+            },
+            None => Err(invalid(format_args!(
+                "no deserializer registered for typeid {typeid}"
+            ))),
+        }
+    }
+}
+
+/// Refuses a list or map nested too deeply in an incoming message.
+pub(super) fn check_nesting(depth: usize) -> Result<(), Error> {
+    check_depth(depth).map_err(|err| invalid(err.message()))
+}
+
+fn invalid(message: impl fmt::Display) -> Error {
+    Error::Deserialization(message.to_string())
+}
+
+/// Grows a buffer that is full: 1, 4, 8, 16, ... slots, charged before allocating.
+fn grow<T>(buffer: &mut Vec<T>, budget: &Budget) -> Result<(), Error> {
+    if buffer.len() == buffer.capacity() {
+        let extra = match buffer.capacity() {
+            0 => 1,
+            1 => 3,
+            n => n,
+        };
+        budget.charge(extra * size_of::<T>())?;
+        buffer.reserve_exact(extra);
+    }
+    Ok(())
+}
+
+/// The items of a list being decoded.
+pub(super) struct ListBuilder<'d> {
+    items: Vec<Value>,
+    budget: &'d Budget,
+}
+
+impl ListBuilder<'_> {
+    pub(super) fn push(&mut self, item: Value) -> Result<(), Error> {
+        self.budget.charge_scalar(&item)?;
+        grow(&mut self.items, self.budget)?;
+        self.items.push(item);
+        Ok(())
+    }
+
+    pub(super) fn finish(self) -> Value {
+        Value::List(self.items)
+    }
+}
+
+/// The entries of a map being decoded; a `"__type__"` key makes it an extension wrapper.
+pub(super) struct MapBuilder<'d> {
+    entries: Vec<(Value, Value)>,
+    wrapper: Option<Value>,
+    decoding: &'d Decoding<'d>,
+}
+
+impl MapBuilder<'_> {
+    pub(super) fn insert(&mut self, key: Value, value: Value) -> Result<(), Error> {
+        let budget = &self.decoding.budget;
+        budget.charge_scalar(&key)?;
+        budget.charge_scalar(&value)?;
+        match key.as_str() {
+            Some(TYPE_KEY) => self.wrapper = Some(value),
+            Some(EXTENSION_TOKEN | SERVICE_REF_TOKEN | BIG_INT_TOKEN) => {
+                return Err(invalid(format_args!("reserved key {key} in a map")));
+            }
+            _ => {
+                grow(&mut self.entries, budget)?;
+                self.entries.push((key, value));
+            }
+        }
+        Ok(())
+    }
+
+    /// The map, or the object its `"__type__"` wrapper stands for (Python treats any dict
+    /// holding `"__type__"` as a wrapper and ignores its other keys).
+    pub(super) fn finish(self) -> Result<Value, Error> {
+        match self.wrapper {
+            Some(wrapper) => self.decoding.resolve_wrapper(wrapper),
+            None => Ok(Value::Map(self.entries)),
+        }
+    }
+}
+
+/// Our errors inside serde: their message, without `Error`'s category prefix.
+fn to_serde<E: de::Error>(err: Error) -> E {
+    match err {
+        Error::Deserialization(message) => E::custom(message),
+        other => E::custom(other),
+    }
+}
+
+/// Decodes one value at `depth` of nesting, through serde (the MsgPack codec).
 #[derive(Clone, Copy)]
 pub(super) struct DecodeSeed<'a> {
-    pub(super) format: &'a WireFormat,
+    pub(super) decoding: &'a Decoding<'a>,
     pub(super) depth: usize,
 }
 
@@ -29,41 +264,6 @@ impl DecodeSeed<'_> {
         DecodeSeed {
             depth: self.depth + 1,
             ..self
-        }
-    }
-
-    fn check_depth<E: de::Error>(self) -> Result<(), E> {
-        check_depth(self.depth).map_err(E::custom)
-    }
-
-    fn resolve_wrapper<E: de::Error>(self, wrapper: Value) -> Result<Value, E> {
-        let parts = match wrapper {
-            Value::List(parts) => <[Value; 2]>::try_from(parts).ok(),
-            _ => None,
-        };
-        let Some([typeid, data]) = parts else {
-            return Err(E::custom("__type__ must be a pair [typeid, data]"));
-        };
-        let typeid = typeid
-            .as_u64()
-            .ok_or_else(|| E::custom(format_args!("invalid typeid {typeid}")))?;
-        match self.format.serializers.slot(typeid) {
-            Some(Slot::Named(type_name)) => Ok(Value::Ext(Box::new(Extension {
-                type_name: type_name.clone(),
-                data,
-            }))),
-            Some(Slot::ServiceRef) => match data {
-                Value::Str(path) => Ok(Value::Service(ServiceRef {
-                    path,
-                    home: Home::Connection(self.format.connection_id),
-                })),
-                other => Err(E::custom(format_args!(
-                    "a service reference must be a path, got {other}"
-                ))),
-            },
-            None => Err(E::custom(format_args!(
-                "no deserializer registered for typeid {typeid}"
-            ))),
         }
     }
 }
@@ -86,35 +286,22 @@ impl<'de> Visitor<'de> for DecodeSeed<'_> {
         self.deserialize(d)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        self.check_depth()?;
-        let capacity = seq.size_hint().unwrap_or(0).min(MAX_PREALLOCATED_ITEMS);
-        let mut items = Vec::with_capacity(capacity);
+        check_nesting(self.depth).map_err(to_serde)?;
+        let claimed = seq.size_hint().unwrap_or(0);
+        let mut items = self.decoding.list(claimed).map_err(to_serde)?;
         while let Some(item) = seq.next_element_seed(self.nested())? {
-            items.push(item);
+            items.push(item).map_err(to_serde)?;
         }
-        Ok(Value::List(items))
+        Ok(items.finish())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        self.check_depth()?;
-        let capacity = map.size_hint().unwrap_or(0).min(MAX_PREALLOCATED_ITEMS);
-        let mut entries: Vec<(Value, Value)> = Vec::with_capacity(capacity);
-        let mut wrapper = None;
+        check_nesting(self.depth).map_err(to_serde)?;
+        let claimed = map.size_hint().unwrap_or(0);
+        let mut entries = self.decoding.map(claimed).map_err(to_serde)?;
         while let Some(key) = map.next_key_seed(self.nested())? {
             let value = map.next_value_seed(self.nested())?;
-            match key.as_str() {
-                Some(TYPE_KEY) => wrapper = Some(value),
-                Some(EXTENSION_TOKEN | SERVICE_REF_TOKEN) => {
-                    return Err(de::Error::custom(format_args!(
-                        "reserved key {key} in a map"
-                    )));
-                }
-                _ => entries.push((key, value)),
-            }
+            entries.insert(key, value).map_err(to_serde)?;
         }
-        // Python treats any dict holding "__type__" as a wrapper and ignores its other keys.
-        match wrapper {
-            Some(wrapper) => self.resolve_wrapper(wrapper),
-            None => Ok(Value::Map(entries)),
-        }
+        entries.finish().map_err(to_serde)
     }
 }

@@ -1,12 +1,17 @@
 //! The JSON codec: what Python's `json.dumps(data, default=...)` writes and `json.loads` reads.
+//!
+//! Encoding goes through serde_json with [`PythonTokens`], a formatter that writes what JSON
+//! proper lacks but Python writes, out of band: the bare tokens `NaN`, `Infinity` and
+//! `-Infinity`, and integers beyond 128 bits. Decoding is [`json_parser`](super::json_parser).
 
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::io;
 
 use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use super::decode::DecodeSeed;
-use super::non_finite;
+use super::decode::Decoding;
+use super::json_parser;
 use super::{check_depth, WireFormat};
 use crate::value::Value;
 use crate::Error;
@@ -18,25 +23,14 @@ pub(super) fn encode_message(
     content: &Value,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    let non_finite = Cell::new(false);
-    let start = out.len();
-    let message = (
-        msg_type,
-        msg_id,
-        Wire {
-            format,
-            value: content,
-            depth: 1,
-            non_finite: &non_finite,
-        },
-    );
-    message
-        .serialize(&mut serde_json::Serializer::new(&mut *out))
-        .map_err(into_error)?;
-    if non_finite.get() {
-        non_finite::markers_to_tokens(out, start);
-    }
-    Ok(())
+    let raw = Cell::new(None);
+    let content = Wire {
+        format,
+        value: content,
+        depth: 1,
+        raw: &raw,
+    };
+    write(&(msg_type, msg_id, content), &raw, out)
 }
 
 pub(super) fn encode_value(
@@ -44,45 +38,53 @@ pub(super) fn encode_value(
     value: &Value,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    let non_finite = Cell::new(false);
-    let start = out.len();
+    let raw = Cell::new(None);
     let wire = Wire {
         format,
         value,
         depth: 0,
-        non_finite: &non_finite,
+        raw: &raw,
     };
-    wire.serialize(&mut serde_json::Serializer::new(&mut *out))
-        .map_err(into_error)?;
-    if non_finite.get() {
-        non_finite::markers_to_tokens(out, start);
-    }
-    Ok(())
+    write(&wire, &raw, out)
+}
+
+fn write<'t>(
+    message: &impl Serialize,
+    raw: &'t Cell<Option<&'t str>>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, PythonTokens { raw });
+    message.serialize(&mut serializer).map_err(into_error)
 }
 
 pub(super) fn decode(format: &WireFormat, body: &[u8]) -> Result<Value, Error> {
-    match decode_json(format, body) {
-        Err(err) => match non_finite::tokens_to_markers(body) {
-            Some(rewritten) => {
-                let mut value = decode_json(format, &rewritten)?;
-                non_finite::restore(&mut value);
-                Ok(value)
-            }
-            None => Err(err),
-        },
-        ok => ok,
+    json_parser::parse(&Decoding::new(format, body.len()), body)
+}
+
+/// serde_json's compact output, except that a `null` can be replaced by a raw token.
+///
+/// [`Wire`] sets the token right before it serializes a unit for a value that JSON cannot
+/// express, so the token never passes through serde_json's string handling: no in-band
+/// marker, and no string can ever turn into a number.
+struct PythonTokens<'t> {
+    raw: &'t Cell<Option<&'t str>>,
+}
+
+impl serde_json::ser::Formatter for PythonTokens<'_> {
+    fn write_null<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(self.raw.take().unwrap_or("null").as_bytes())
     }
 }
 
-fn decode_json(format: &WireFormat, body: &[u8]) -> Result<Value, Error> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    // Our own depth bound (the same for every codec and for encoding) replaces serde_json's.
-    de.disable_recursion_limit();
-    let value = serde::de::DeserializeSeed::deserialize(DecodeSeed { format, depth: 0 }, &mut de)
-        .map_err(|e| Error::Deserialization(e.to_string()))?;
-    de.end()
-        .map_err(|e| Error::Deserialization(e.to_string()))?;
-    Ok(value)
+/// Python's `json.dumps` spelling of a non-finite float.
+fn non_finite_token(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    }
 }
 
 /// serde_json reports our own errors as text; keep their category.
@@ -103,19 +105,25 @@ struct Wire<'a> {
     format: &'a WireFormat,
     value: &'a Value,
     depth: usize,
-    /// Set when a non-finite float was written as a marker (see `non_finite`).
-    non_finite: &'a Cell<bool>,
+    /// The token [`PythonTokens`] writes instead of the next `null`.
+    raw: &'a Cell<Option<&'a str>>,
 }
 
-impl Wire<'_> {
+impl<'a> Wire<'a> {
     /// A value inside `levels` more containers than this one (each checks its own depth).
-    fn nested<'b>(&'b self, value: &'b Value, levels: usize) -> Wire<'b> {
+    fn nested(&self, value: &'a Value, levels: usize) -> Wire<'a> {
         Wire {
             format: self.format,
             value,
             depth: self.depth + levels,
-            non_finite: self.non_finite,
+            raw: self.raw,
         }
+    }
+
+    /// Writes `token` verbatim where serde_json would write `null`.
+    fn raw_token<S: Serializer>(&self, token: &'a str, s: S) -> Result<S::Ok, S::Error> {
+        self.raw.set(Some(token));
+        s.serialize_unit()
     }
 }
 
@@ -126,12 +134,10 @@ impl Serialize for Wire<'_> {
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Int(i) => s.serialize_i64(*i),
             Value::UInt(u) => s.serialize_u64(*u),
+            Value::BigInt(b) => self.raw_token(b.as_str(), s),
             Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
-            Value::Float(f) => {
-                // Python writes NaN/Infinity/-Infinity here; see `non_finite`.
-                self.non_finite.set(true);
-                s.serialize_str(&non_finite::marker(*f))
-            }
+            // Python writes NaN/Infinity/-Infinity here (its default `allow_nan=True`).
+            Value::Float(f) => self.raw_token(non_finite_token(*f), s),
             Value::Str(v) => s.serialize_str(v),
             Value::Bytes(_) => Err(ser::Error::custom(
                 "No serializer found for type \"bytes\" (JSON cannot carry bytes; use a MsgPack codec)",
@@ -178,6 +184,7 @@ fn json_key(key: &Value) -> Result<Cow<'_, str>, String> {
         Value::Str(s) => Ok(Cow::Borrowed(s)),
         Value::Int(i) => Ok(i.to_string().into()),
         Value::UInt(u) => Ok(u.to_string().into()),
+        Value::BigInt(b) => Ok(Cow::Borrowed(b.as_str())),
         Value::Float(f) if f.is_finite() => Ok(format!("{f:?}").into()),
         Value::Bool(b) => Ok(b.to_string().into()),
         Value::Nil => Ok("null".into()),

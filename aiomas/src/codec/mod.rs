@@ -4,12 +4,16 @@
 //! A [`Codec`] names the format; [`Serializers`] lists the extra types both sides registered,
 //! in registration order, which gives every type its `typeid` on the wire.
 
+#[cfg(feature = "blosc")]
+mod blosc;
+#[cfg(not(feature = "blosc"))]
+#[path = "blosc_disabled.rs"]
 mod blosc;
 mod date;
 mod decode;
 mod json;
+mod json_parser;
 mod msgpack;
-mod non_finite;
 
 use std::fmt;
 use std::str::FromStr;
@@ -19,6 +23,7 @@ use crate::value::{Extension, Home, ServiceRef, Value};
 use crate::Error;
 
 pub use date::{Date, ARROW};
+pub use decode::DECODED_BYTES_PER_BODY_BYTE;
 
 /// How deeply lists and maps may nest in one message (serde_json's own limit).
 pub const MAX_DEPTH: usize = 128;
@@ -56,6 +61,11 @@ pub enum Codec {
     /// MsgPack with the `bin` type for bytes.
     MsgPack,
     /// MsgPack compressed with c-blosc 1.x.
+    ///
+    /// Needs the `blosc` cargo feature (on by default). Without it the variant still exists (so
+    /// code matching on `Codec` builds either way), but parsing `"msgpack-blosc"`, opening or
+    /// serving a connection with it, and encoding or decoding with it fail with
+    /// [`Error::Value`] naming the feature.
     MsgPackBlosc,
 }
 
@@ -66,6 +76,22 @@ impl Codec {
             Codec::Json => "json",
             Codec::MsgPack => "msgpack",
             Codec::MsgPackBlosc => "msgpack-blosc",
+        }
+    }
+
+    /// `Ok(self)` if this build can use the codec, else the error that says which cargo feature
+    /// it needs ([`Codec::MsgPackBlosc`] without the `blosc` feature).
+    ///
+    /// ```
+    /// use aiomas::codec::Codec;
+    /// assert_eq!(Codec::Json.available().unwrap(), Codec::Json);
+    /// assert_eq!(Codec::MsgPackBlosc.available().is_ok(), cfg!(feature = "blosc"));
+    /// ```
+    pub fn available(self) -> Result<Codec, Error> {
+        match self {
+            #[cfg(not(feature = "blosc"))]
+            Codec::MsgPackBlosc => Err(blosc::unavailable()),
+            _ => Ok(self),
         }
     }
 
@@ -94,7 +120,7 @@ impl FromStr for Codec {
         match s.to_ascii_lowercase().replace('_', "-").as_str() {
             "json" => Ok(Codec::Json),
             "msgpack" => Ok(Codec::MsgPack),
-            "msgpack-blosc" | "msgpackblosc" => Ok(Codec::MsgPackBlosc),
+            "msgpack-blosc" | "msgpackblosc" => Codec::MsgPackBlosc.available(),
             _ => Err(Error::Value(format!(
                 "unknown codec {s:?} (expected json, msgpack or msgpack-blosc)"
             ))),
@@ -169,6 +195,8 @@ pub(crate) struct WireFormat {
     serializers: Serializers,
     /// Frame bodies (and decompressed blosc bodies) larger than this are refused.
     pub(crate) max_frame_size: usize,
+    /// The most bytes of values one frame may decode to (see [`DECODED_BYTES_PER_BODY_BYTE`]).
+    pub(crate) max_decoded_size: usize,
     /// The connection whose peer sends us service references (they become proxies on it).
     connection_id: u64,
     /// The local root service this connection serves; only its services may be sent.
@@ -181,6 +209,7 @@ impl WireFormat {
             codec,
             serializers,
             max_frame_size: usize::MAX,
+            max_decoded_size: usize::MAX,
             connection_id: 0,
             served_root: None,
         }
@@ -193,6 +222,11 @@ impl WireFormat {
 
     pub(crate) fn with_limit(mut self, max_frame_size: usize) -> Self {
         self.max_frame_size = max_frame_size;
+        self
+    }
+
+    pub(crate) fn with_decoded_limit(mut self, max_decoded_size: usize) -> Self {
+        self.max_decoded_size = max_decoded_size;
         self
     }
 

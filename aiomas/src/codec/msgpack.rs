@@ -1,9 +1,12 @@
 //! The MsgPack codec: what Python's `msgpack.packb(data, use_bin_type=True)` writes and
 //! `unpackb(..., raw=False)` reads. Bytes travel as `bin`, strings as `str`.
 
+use std::cell::Cell;
+use std::io::{self, Read};
+
 use rmp::encode;
 
-use super::decode::DecodeSeed;
+use super::decode::{DecodeSeed, Decoding};
 use super::{check_depth, WireFormat};
 use crate::value::Value;
 use crate::Error;
@@ -31,17 +34,42 @@ pub(super) fn encode_value(
 }
 
 pub(super) fn decode(format: &WireFormat, body: &[u8]) -> Result<Value, Error> {
-    let mut reader = body;
+    decode_within(&Decoding::new(format, body.len()), body)
+}
+
+/// Decodes `body` within the budget of `decoding`.
+pub(super) fn decode_within(decoding: &Decoding<'_>, body: &[u8]) -> Result<Value, Error> {
+    let mut reader = Counted {
+        rest: body,
+        left: &decoding.input_left,
+    };
     let mut de = rmp_serde::Deserializer::new(&mut reader);
-    let value = serde::de::DeserializeSeed::deserialize(DecodeSeed { format, depth: 0 }, &mut de)
+    let seed = DecodeSeed { decoding, depth: 0 };
+    let value = serde::de::DeserializeSeed::deserialize(seed, &mut de)
         .map_err(|e| Error::Deserialization(e.to_string()))?;
-    if !reader.is_empty() {
+    if !reader.rest.is_empty() {
         return Err(Error::Deserialization(format!(
             "{} trailing bytes after the message",
-            reader.len()
+            reader.rest.len()
         )));
     }
+    decoding.budget.charge_scalar(&value)?;
     Ok(value)
+}
+
+/// The body, telling the decoder how many bytes are left: a length claim beyond them is
+/// never preallocated.
+struct Counted<'a> {
+    rest: &'a [u8],
+    left: &'a Cell<usize>,
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.rest.read(buf)?;
+        self.left.set(self.rest.len());
+        Ok(n)
+    }
 }
 
 fn length(len: usize) -> Result<u32, Error> {
@@ -67,6 +95,12 @@ fn write_value(
         }
         Value::UInt(u) => {
             let _ = encode::write_uint(out, *u);
+        }
+        Value::BigInt(b) => {
+            // Python's msgpack raises `OverflowError: Integer value out of range` here.
+            return Err(Error::Serialization(format!(
+                "Integer value out of range: {b} (MsgPack carries integers of at most 64 bits)"
+            )));
         }
         Value::Float(f) => {
             let _ = encode::write_f64(out, *f);

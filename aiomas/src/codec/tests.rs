@@ -52,7 +52,7 @@ fn ext(type_name: &str, data: Value) -> Value {
 }
 
 fn service(path: &str, home: Home) -> Value {
-    Value::Service(ServiceRef {
+    Value::from(ServiceRef {
         path: path.to_owned(),
         home,
     })
@@ -1086,8 +1086,8 @@ fn invalid_json_is_a_protocol_error() {
 }
 
 /// Python's `json.dumps` writes non-finite floats as `NaN`, `Infinity` and `-Infinity` (its
-/// default `allow_nan=True`); we read them back as floats. Strings that merely spell the tokens,
-/// or contain the marker we use internally, stay strings.
+/// default `allow_nan=True`); we read them back as floats. Strings that merely spell the tokens
+/// stay strings.
 #[test]
 fn decodes_python_json_non_finite_floats() {
     // J.encode([0, 1, [float('nan'), float('inf'), -float('inf'), 'NaN', {'Infinity': -inf}]])
@@ -1099,10 +1099,134 @@ fn decodes_python_json_non_finite_floats() {
     assert_eq!(items[2], Value::Float(f64::NEG_INFINITY));
     assert_eq!(items[3], Value::from("NaN"));
     assert_eq!(items[4], map([("Infinity", f64::NEG_INFINITY.into())]));
-    // Without bare tokens, a string holding the marker is left alone.
+    // A string holding what the old in-band marker was is left alone.
     let marker_only = b"[0, 1, \"\\u0000NaN\"]";
     let (_, _, content) = plain(Codec::Json).decode_message(marker_only).unwrap();
     assert_eq!(content, Value::from("\u{0}NaN"));
+}
+
+/// Issue 8, "data never bends": `[Infinity, "\u0000NaN"]` came back as `[Infinity, NaN]`, and
+/// strings that looked like the old in-band marker produced invalid JSON.
+#[test]
+fn non_finite_floats_and_lookalike_strings_never_bend() {
+    let format = plain(Codec::Json);
+    let strings = [
+        "\u{0}NaN",
+        "\u{0}Infinity",
+        "\u{0}-Infinity",
+        "\u{0}NaNx",
+        "\"\u{0}NaN\"",
+        "\\u0000NaN",
+        "NaN",
+        "-Infinity",
+        "\u{0}",
+    ];
+    let mut items = vec![
+        Value::Float(f64::INFINITY),
+        Value::Float(f64::NEG_INFINITY),
+        Value::Float(f64::NAN),
+    ];
+    items.extend(strings.iter().map(|&t| s(t)));
+    items.push(map([("\u{0}NaN", Value::Float(f64::NAN))]));
+    let content = Value::List(items);
+    let frame = encode(&format, 0, 1, &content);
+    assert!(
+        frame.starts_with(br#"[0,1,[Infinity,-Infinity,NaN,"\u0000NaN","#),
+        "{}",
+        String::from_utf8_lossy(&frame)
+    );
+    // Valid JSON once Python's three tokens are read as numbers (serde_json knows none).
+    let text = String::from_utf8(frame.clone()).unwrap();
+    let standard = text
+        .replacen("-Infinity", "-1", 1)
+        .replacen("Infinity", "1", 1)
+        .replacen("NaN", "0", 1)
+        .replace(":NaN}", ":0}");
+    let parsed: serde_json::Value = serde_json::from_str(&standard).unwrap_or_else(|e| {
+        panic!("{e}: {standard}");
+    });
+    assert_eq!(parsed[2][3], serde_json::json!("\u{0}NaN"));
+    let (_, _, decoded) = format.decode_message(&frame).unwrap();
+    let decoded = decoded.as_list().unwrap();
+    assert_eq!(decoded[0], Value::Float(f64::INFINITY));
+    assert_eq!(decoded[1], Value::Float(f64::NEG_INFINITY));
+    assert!(decoded[2].as_f64().unwrap().is_nan());
+    for (i, &text) in strings.iter().enumerate() {
+        assert_eq!(decoded[3 + i], s(text), "string {i}");
+    }
+    let last = decoded.last().unwrap().as_map().unwrap();
+    assert_eq!(last[0].0, s("\u{0}NaN"));
+    assert!(last[0].1.as_f64().unwrap().is_nan());
+}
+
+fn big(digits: &str) -> Value {
+    Value::BigInt(digits.parse().unwrap())
+}
+
+/// Issue 8: Python's `2**64`, `-2**63 - 1` and `2**100` became floats; they are exact now, both
+/// ways, and so is anything beyond 128 bits.
+#[test]
+fn json_integers_beyond_64_bits_are_exact_both_ways() {
+    // J.encode([0, 1, [2**64, -2**63 - 1, 2**100, -10**40, 2**64 - 1, -2**63, {2**70: 1}]])
+    let python = b"[0, 1, [18446744073709551616, -9223372036854775809, \
+                   1267650600228229401496703205376, -10000000000000000000000000000000000000000, \
+                   18446744073709551615, -9223372036854775808, {\"1180591620717411303424\": 1}]]";
+    let expected = list([
+        big("18446744073709551616"),
+        big("-9223372036854775809"),
+        big("1267650600228229401496703205376"),
+        big("-10000000000000000000000000000000000000000"),
+        Value::UInt(u64::MAX),
+        Value::Int(i64::MIN),
+        map([("1180591620717411303424", 1.into())]),
+    ]);
+    let format = plain(Codec::Json);
+    let (_, _, decoded) = format.decode_message(python).unwrap();
+    assert_eq!(decoded, expected);
+    assert_eq!(decoded.as_list().unwrap()[0].as_u128(), Some(1 << 64));
+    let ours = encode(&format, 0, 1, &expected);
+    assert_eq!(
+        std::str::from_utf8(&ours).unwrap(),
+        "[0,1,[18446744073709551616,-9223372036854775809,1267650600228229401496703205376,\
+         -10000000000000000000000000000000000000000,18446744073709551615,-9223372036854775808,\
+         {\"1180591620717411303424\":1}]]"
+    );
+    // Big integers as keys become their digits, as in Python's json.dumps.
+    let keyed = Value::Map(vec![(big("-18446744073709551617"), Value::Nil)]);
+    assert_eq!(
+        encode_value(&format, &keyed).unwrap(),
+        br#"{"-18446744073709551617":null}"#
+    );
+    // Floats stay floats, however large.
+    let (_, _, floats) = format
+        .decode_message(b"[0, 1, [1e20, 1.0e40, 1e400]]")
+        .unwrap();
+    assert_eq!(
+        floats,
+        list([1e20.into(), 1e40.into(), f64::INFINITY.into()])
+    );
+    // i128/u128 travel as numbers from typed code.
+    let typed = crate::to_value(&(u128::MAX, i128::MIN)).unwrap();
+    let (_, _, back) = format
+        .decode_message(&encode(&format, 0, 1, &typed))
+        .unwrap();
+    assert_eq!(
+        crate::from_value::<(u128, i128)>(back).unwrap(),
+        (u128::MAX, i128::MIN)
+    );
+}
+
+/// Python's msgpack raises `OverflowError: Integer value out of range` for these; so do we,
+/// instead of sending anything else.
+#[test]
+fn msgpack_refuses_integers_beyond_64_bits() {
+    for codec in MSGPACK_CODECS {
+        let content = list([1.into(), big("18446744073709551616")]);
+        assert_serialization_error(
+            try_encode(&plain(codec), 0, 1, &content),
+            "Integer value out of range",
+        );
+    }
 }
 
 #[test]
@@ -1236,4 +1360,83 @@ fn public_encode_and_decode_round_trip_plain_values() {
         }
         assert_protocol_error(codec.decode(b"\xc1\xc1\xc1"));
     }
+}
+
+// ----------------------------------------------------------------------------------------
+// Decoded-size budget
+// ----------------------------------------------------------------------------------------
+
+/// What decoding `body` with `format` charges to its budget, or the error.
+fn charged(format: &WireFormat, body: &[u8]) -> Result<usize, Error> {
+    let decoding = decode::Decoding::new(format, body.len());
+    match format.codec {
+        Codec::Json => json_parser::parse(&decoding, body)?,
+        _ => msgpack::decode_within(&decoding, body)?,
+    };
+    Ok(decoding.budget.spent())
+}
+
+/// MsgPack `[0, 1, [0] * n]`, every element one byte.
+fn one_byte_ints(n: usize) -> Vec<u8> {
+    let mut packed = vec![0x93, 0x00, 0x01, 0xdd];
+    packed.extend_from_slice(&(n as u32).to_be_bytes());
+    packed.resize(packed.len() + n, 0);
+    packed
+}
+
+#[test]
+fn the_worst_honest_message_fits_its_budget_exactly() {
+    // One 32-byte Value per input byte, lists allocated at their stated size.
+    let n = 100_000;
+    let packed = one_byte_ints(n);
+    let spent = charged(&plain(Codec::MsgPack), &packed).unwrap();
+    assert_eq!(spent, (3 + n) * std::mem::size_of::<Value>());
+    assert!(spent <= DECODED_BYTES_PER_BODY_BYTE * packed.len());
+    // The densest JSON, and JSON of small containers, grow within the same multiple.
+    let flat = format!("[0,1,[{}0]]", "0,".repeat(n));
+    let small_lists = format!("[0,1,[{}[0]]]", "[0],".repeat(n));
+    let pairs = format!("[0,1,[{}[0,0]]]", "[0,0],".repeat(n));
+    let small_maps = format!("[0,1,[{}{{\"\":0}}]]", "{\"\":0},".repeat(n));
+    let strings = format!("[0,1,[{}\"a\"]]", "\"a\",".repeat(n));
+    for json in [flat, small_lists, pairs, small_maps, strings] {
+        let spent = charged(&plain(Codec::Json), json.as_bytes()).unwrap();
+        assert!(
+            spent <= DECODED_BYTES_PER_BODY_BYTE * json.len(),
+            "{spent} bytes for {}: {}...",
+            json.len(),
+            &json[..20]
+        );
+    }
+}
+
+#[test]
+fn frames_over_the_decoded_cap_are_protocol_errors_that_stop_early() {
+    let n = 100_000;
+    let json = format!("[0,1,[{}0]]", "0,".repeat(n));
+    for (codec, body) in [
+        (Codec::Json, json.into_bytes()),
+        (Codec::MsgPack, one_byte_ints(n)),
+        (
+            Codec::MsgPackBlosc,
+            frame_of(Codec::MsgPackBlosc, &one_byte_ints(n)),
+        ),
+    ] {
+        let format = plain(codec).with_decoded_limit(64 * 1024);
+        let msg = assert_protocol_error(format.decode_message(&body));
+        assert!(msg.contains("max_decoded_size"), "{codec}: {msg}");
+        assert!(plain(codec).decode_message(&body).is_ok(), "{codec}");
+    }
+    // A claim beyond the input is never preallocated: an array32 of 2^32-1 elements with
+    // three present costs what three cost, then fails as truncated.
+    let lying = unhex("930001ddffffffff010203");
+    let msg = assert_protocol_error(plain(Codec::MsgPack).decode_message(&lying));
+    assert!(!msg.contains("max_decoded_size"), "{msg}");
+    let format = plain(Codec::MsgPack);
+    let decoding = decode::Decoding::new(&format, lying.len());
+    assert!(msgpack::decode_within(&decoding, &lying).is_err());
+    assert!(
+        decoding.budget.spent() <= 3 * 32 + 3 * 32,
+        "{}",
+        decoding.budget.spent()
+    );
 }

@@ -9,6 +9,103 @@ use serde::de::DeserializeOwned;
 use super::Exception;
 use crate::{from_value, Value};
 
+/// One declared parameter of a function, in declaration order, for [`Args::check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param<'a> {
+    /// Must be given, by position or keyword.
+    Required(&'a str),
+    /// May be left out (it has a default, or is an `Option`).
+    Optional(&'a str),
+    /// Python's `*args`: takes the remaining positional arguments; the parameters after it
+    /// can only be given by keyword.
+    Args,
+    /// Python's `**kwargs`: takes the remaining keyword arguments.
+    Kwargs,
+}
+
+/// [`Param`]s sorted the way CPython's binding sees them.
+struct Signature<'a> {
+    /// Positional-or-keyword parameters: (name, required).
+    positional: Vec<(&'a str, bool)>,
+    /// Keyword-only parameters (after `*args`): (name, required).
+    keyword_only: Vec<(&'a str, bool)>,
+    var_args: bool,
+    var_kw: bool,
+}
+
+impl<'a> Signature<'a> {
+    fn of(params: &[Param<'a>]) -> Self {
+        let mut signature = Signature {
+            positional: Vec::new(),
+            keyword_only: Vec::new(),
+            var_args: false,
+            var_kw: false,
+        };
+        for param in params {
+            let (name, required) = match *param {
+                Param::Required(name) => (name, true),
+                Param::Optional(name) => (name, false),
+                Param::Args => {
+                    signature.var_args = true;
+                    continue;
+                }
+                Param::Kwargs => {
+                    signature.var_kw = true;
+                    continue;
+                }
+            };
+            match signature.var_args {
+                false => signature.positional.push((name, required)),
+                true => signature.keyword_only.push((name, required)),
+            }
+        }
+        signature
+    }
+
+    /// CPython's `too_many_positional`.
+    fn too_many(&self, given: usize, keyword_only_given: usize) -> String {
+        let count = self.positional.len();
+        let defaults = self.positional.iter().filter(|p| !p.1).count();
+        let (takes, plural) = match defaults {
+            0 => (count.to_string(), count != 1),
+            _ => (format!("from {} to {count}", count - defaults), true),
+        };
+        let s = |plural: bool| if plural { "s" } else { "" };
+        let keyword_only = match keyword_only_given {
+            0 => String::new(),
+            n => format!(
+                " positional argument{} (and {n} keyword-only argument{})",
+                s(given != 1),
+                s(n != 1)
+            ),
+        };
+        let verb = if given == 1 && keyword_only_given == 0 {
+            "was"
+        } else {
+            "were"
+        };
+        format!(
+            "takes {takes} positional argument{} but {given}{keyword_only} {verb} given",
+            s(plural)
+        )
+    }
+}
+
+/// CPython's `format_missing`: `'a'`, `'a' and 'b'`, `'a', 'b', and 'c'`.
+fn missing_text(kind: &str, names: &[String]) -> String {
+    let list = match names {
+        [one] => one.clone(),
+        [first, second] => format!("{first} and {second}"),
+        [init @ .., last] => format!("{}, and {last}", init.join(", ")),
+        [] => String::new(),
+    };
+    let s = if names.len() == 1 { "" } else { "s" };
+    format!(
+        "missing {} required {kind} argument{s}: {list}",
+        names.len()
+    )
+}
+
 /// The positional and keyword arguments of a call to `function`.
 ///
 /// Generated routers take parameters in declaration order; hand-written functions (in a
@@ -47,6 +144,74 @@ impl Args {
             declared: 0,
             rest_taken: false,
         }
+    }
+
+    /// Binds the call to the declared `params` the way Python does before a function runs, and
+    /// reports the first mismatch with Python's exact `TypeError` text, in CPython's order:
+    /// each keyword in turn (unexpected, or given twice), then too many positional arguments,
+    /// then missing positional, then missing keyword-only ones.
+    ///
+    /// Generated routers call it first; the parameter accessors then cannot fail on binding.
+    ///
+    /// ```
+    /// use aiomas::rpc::{Args, Param};
+    /// use aiomas::Value;
+    ///
+    /// let add = [Param::Required("a"), Param::Required("b")];
+    /// let args = Args::new("add", vec![Value::from(1)], vec![("c".into(), Value::from(2))]);
+    /// let err = args.check(&add).unwrap_err();
+    /// assert_eq!(err.message(), "add() got an unexpected keyword argument 'c'");
+    /// ```
+    pub fn check(&self, params: &[Param<'_>]) -> Result<(), Exception> {
+        let signature = Signature::of(params);
+        let given = self.positional.len();
+        let by_keyword = |name: &str| self.keywords.iter().any(|(k, _)| k == name);
+        for (keyword, _) in &self.keywords {
+            match signature.positional.iter().position(|p| p.0 == keyword) {
+                Some(i) if i < given => {
+                    return Err(
+                        self.type_error(format!("got multiple values for argument '{keyword}'"))
+                    )
+                }
+                Some(_) => {}
+                None if signature.var_kw
+                    || signature.keyword_only.iter().any(|p| p.0 == keyword) => {}
+                None => {
+                    return Err(
+                        self.type_error(format!("got an unexpected keyword argument '{keyword}'"))
+                    )
+                }
+            }
+        }
+        if given > signature.positional.len() && !signature.var_args {
+            let keyword_only_given = signature
+                .keyword_only
+                .iter()
+                .filter(|p| by_keyword(p.0))
+                .count();
+            return Err(self.type_error(signature.too_many(given, keyword_only_given)));
+        }
+        let missing = |params: &[(&str, bool)], skip: usize| -> Vec<String> {
+            params
+                .iter()
+                .skip(skip)
+                .filter(|(name, required)| *required && !by_keyword(name))
+                .map(|(name, _)| format!("'{name}'"))
+                .collect()
+        };
+        for (kind, missing) in [
+            ("positional", missing(&signature.positional, given)),
+            ("keyword-only", missing(&signature.keyword_only, 0)),
+        ] {
+            if !missing.is_empty() {
+                return Err(self.type_error(missing_text(kind, &missing)));
+            }
+        }
+        Ok(())
+    }
+
+    fn type_error(&self, text: String) -> Exception {
+        Exception::type_error(format!("{}() {text}", self.function))
     }
 
     /// The name of the called function, as used in error messages.
@@ -152,5 +317,139 @@ impl Args {
         let all = self.rest_args()?;
         self.finish()?;
         Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every expected text is what CPython 3.11 says for the same call of the same signature.
+    #[test]
+    fn binding_errors_follow_cpython_text_and_order() {
+        use Param::{Args as Rest, Optional, Required};
+        let add = [Required("a"), Required("b")];
+        let f = [Required("a"), Optional("b")];
+        let g = [Required("a"), Rest, Required("key")];
+        let m = [Required("a"), Required("b"), Required("c")];
+        let kw = |pairs: &[(&str, i64)]| -> Vec<(String, Value)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect()
+        };
+        type Call<'p> = (
+            &'p str,
+            &'p [Param<'p>],
+            Vec<i64>,
+            Vec<(String, Value)>,
+            &'p str,
+        );
+        let cases: Vec<Call<'_>> = vec![
+            (
+                "add",
+                &add,
+                vec![1],
+                kw(&[("c", 2)]),
+                "add() got an unexpected keyword argument 'c'",
+            ),
+            (
+                "add",
+                &add,
+                vec![],
+                kw(&[]),
+                "add() missing 2 required positional arguments: 'a' and 'b'",
+            ),
+            (
+                "f",
+                &f,
+                vec![1, 2, 3],
+                kw(&[]),
+                "f() takes from 1 to 2 positional arguments but 3 were given",
+            ),
+            (
+                "g",
+                &g,
+                vec![],
+                kw(&[]),
+                "g() missing 1 required positional argument: 'a'",
+            ),
+            (
+                "g",
+                &g,
+                vec![1],
+                kw(&[]),
+                "g() missing 1 required keyword-only argument: 'key'",
+            ),
+            (
+                "one",
+                &[Required("a")],
+                vec![1, 2],
+                kw(&[]),
+                "one() takes 1 positional argument but 2 were given",
+            ),
+            (
+                "z",
+                &[],
+                vec![1],
+                kw(&[]),
+                "z() takes 0 positional arguments but 1 was given",
+            ),
+            (
+                "m",
+                &m,
+                vec![],
+                kw(&[]),
+                "m() missing 3 required positional arguments: 'a', 'b', and 'c'",
+            ),
+            (
+                "add",
+                &add,
+                vec![1],
+                kw(&[("a", 2), ("c", 3)]),
+                "add() got multiple values for argument 'a'",
+            ),
+            (
+                "add",
+                &add,
+                vec![1],
+                kw(&[("c", 3), ("a", 2)]),
+                "add() got an unexpected keyword argument 'c'",
+            ),
+            (
+                "add",
+                &add,
+                vec![1, 2, 3],
+                kw(&[("c", 1)]),
+                "add() got an unexpected keyword argument 'c'",
+            ),
+            (
+                "m",
+                &m,
+                vec![1],
+                kw(&[("c", 3)]),
+                "m() missing 1 required positional argument: 'b'",
+            ),
+        ];
+        for (name, params, positional, keywords, expected) in cases {
+            let positional = positional.into_iter().map(Value::from).collect();
+            let err = Args::new(name, positional, keywords)
+                .check(params)
+                .unwrap_err();
+            assert_eq!(err.kind(), "TypeError");
+            assert_eq!(err.message(), expected);
+        }
+    }
+
+    #[test]
+    fn bound_calls_pass_the_check() {
+        use Param::{Kwargs, Optional, Required};
+        let params = [Required("a"), Optional("b"), Kwargs];
+        let keywords = vec![("b".into(), Value::from(2)), ("z".into(), Value::from(3))];
+        assert!(Args::new("f", vec![1.into()], keywords)
+            .check(&params)
+            .is_ok());
+        let only_a = vec![("a".into(), Value::from(1))];
+        assert!(Args::new("f", vec![], only_a).check(&params).is_ok());
     }
 }

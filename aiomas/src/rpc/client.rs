@@ -100,6 +100,13 @@ impl RpcClient {
         &self.channel
     }
 
+    /// The service this connection serves to the peer, if any (Python's `RpcClient.service`
+    /// is the task serving it). To change it while it is served, serve an `Arc<ServiceMap>` and
+    /// keep a clone (see [`ServiceMap::add`](super::ServiceMap::add)).
+    pub fn service(&self) -> Option<&Arc<dyn Service>> {
+        self.root.as_ref().map(|root| &root.service)
+    }
+
     /// A reference to our own service at `path` (`""` for the root), to pass to the peer so it
     /// can call us back. Fails if this connection serves no service.
     pub fn service_ref(&self, path: &str) -> Result<ServiceRef, Error> {

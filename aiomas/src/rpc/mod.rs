@@ -61,7 +61,7 @@ mod server;
 mod service;
 mod service_map;
 
-pub use args::Args;
+pub use args::{Args, Param};
 pub(crate) use client::Root;
 pub use client::RpcClient;
 pub use exception::Exception;
@@ -71,6 +71,7 @@ pub use server::{
     RpcServer,
 };
 pub(crate) use server::{open_connection_with_root, start_server_with_root};
+pub(crate) use service::{panic_message, CatchUnwind};
 pub use service::{BoxFuture, Handler, Route, Service};
 pub use service_map::ServiceMap;
 

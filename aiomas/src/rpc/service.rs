@@ -64,11 +64,7 @@ pub(crate) async fn call(root: &dyn Service, path: &str, args: Args) -> Result<V
     // Resolution runs inside the guarded future too: a panicking `route` is caught as well.
     let run = Box::pin(async { resolve_and_run(root, &parts, 0, args).await });
     CatchUnwind(run).await.unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic payload".to_owned());
+        let message = panic_message(&*panic);
         tracing::error!("exposed function {path:?} panicked: {message}");
         Err(Exception::new(
             "RuntimeError",
@@ -122,7 +118,16 @@ fn not_callable(service: &dyn Service) -> Exception {
 
 /// Turns a panic while polling the inner future into an `Err`, so one broken method cannot
 /// take its connection (or its container) down.
-struct CatchUnwind<'a, T>(BoxFuture<'a, T>);
+pub(crate) struct CatchUnwind<'a, T>(pub(crate) BoxFuture<'a, T>);
+
+/// The message of a caught panic (`panic!("...")` payloads are `&str` or `String`).
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_owned())
+}
 
 impl<T> Future for CatchUnwind<'_, T> {
     type Output = Result<T, Box<dyn std::any::Any + Send>>;

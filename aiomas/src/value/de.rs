@@ -14,7 +14,9 @@ use serde::de::{
 use serde::Deserialize;
 
 use super::ser::service_ref_from_parts;
-use super::{Extension, Home, ServiceRef, Value, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
+use super::{
+    BigInt, Extension, Home, ServiceRef, Value, BIG_INT_TOKEN, EXTENSION_TOKEN, SERVICE_REF_TOKEN,
+};
 use crate::Error;
 
 /// Converts a [`Value`] into any deserializable type.
@@ -76,6 +78,12 @@ macro_rules! visit_primitives {
             Ok($crate::Value::Int(v))
         }
         fn visit_u64<E>(self, v: u64) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::from(v))
+        }
+        fn visit_i128<E>(self, v: i128) -> ::core::result::Result<$crate::Value, E> {
+            Ok($crate::Value::from(v))
+        }
+        fn visit_u128<E>(self, v: u128) -> ::core::result::Result<$crate::Value, E> {
             Ok($crate::Value::from(v))
         }
         fn visit_f64<E>(self, v: f64) -> ::core::result::Result<$crate::Value, E> {
@@ -140,7 +148,14 @@ impl<'de> Visitor<'de> for ValueVisitor {
                     Some(SERVICE_REF_TOKEN) => {
                         let (path, kind, id): (String, u8, u64) = map.next_value()?;
                         return service_ref_from_parts(path, kind, id)
-                            .map(Value::Service)
+                            .map(Value::from)
+                            .map_err(de::Error::custom);
+                    }
+                    Some(BIG_INT_TOKEN) => {
+                        let digits: String = map.next_value()?;
+                        return digits
+                            .parse::<BigInt>()
+                            .map(Value::from)
                             .map_err(de::Error::custom);
                     }
                     _ => {}
@@ -159,6 +174,7 @@ impl Value {
             Value::Bool(b) => Unexpected::Bool(*b),
             Value::Int(i) => Unexpected::Signed(*i),
             Value::UInt(u) => Unexpected::Unsigned(*u),
+            Value::BigInt(_) => Unexpected::Other("integer beyond 64 bits"),
             Value::Float(f) => Unexpected::Float(*f),
             Value::Str(s) => Unexpected::Str(s),
             Value::Bytes(b) => Unexpected::Bytes(b),
@@ -184,6 +200,7 @@ impl Value {
                 ext.data,
             ])),
             Value::Service(r) => {
+                let r = *r;
                 let (kind, id) = match r.home {
                     Home::Connection(id) => (0, id),
                     Home::Local(id) => (1, id),
@@ -216,6 +233,7 @@ impl<'de> de::Deserializer<'de> for Value {
             Value::Bool(b) => visitor.visit_bool(b),
             Value::Int(i) => visitor.visit_i64(i),
             Value::UInt(u) => visitor.visit_u64(u),
+            Value::BigInt(b) => visit_big_int(b, visitor),
             Value::Float(f) => visitor.visit_f64(f),
             Value::Str(s) => visitor.visit_string(s),
             Value::Bytes(b) => visitor.visit_byte_buf(b),
@@ -235,8 +253,29 @@ impl<'de> de::Deserializer<'de> for Value {
     forward_unwrapped_to_any! {
         deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
         deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
-        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
-        deserialize_string deserialize_seq deserialize_map deserialize_identifier
+        deserialize_u128 deserialize_char deserialize_str
+        deserialize_string deserialize_map deserialize_identifier
+    }
+
+    /// Python `bytes` fill a sequence of `u8` (a `Vec<u8>` parameter), one byte each, without
+    /// a `Value` per byte.
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.unwrap_extension() {
+            Value::Bytes(bytes) => visit_list(bytes, visitor),
+            other => other.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.unwrap_extension() {
+            // Any integer converts to a float, as in Python.
+            Value::BigInt(b) => visitor.visit_f64(b.to_f64()),
+            other => other.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_f64(visitor)
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -287,7 +326,7 @@ impl<'de> de::Deserializer<'de> for Value {
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Error> {
-        self.unwrap_extension().deserialize_any(visitor)
+        self.deserialize_seq(visitor)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -351,7 +390,37 @@ impl IntoDeserializer<'_, Error> for Value {
     }
 }
 
-fn visit_list<'de, V: Visitor<'de>>(items: Vec<Value>, visitor: V) -> Result<V::Value, Error> {
+/// As `i128`/`u128` where it fits (serde's integer targets range-check those), beyond that as
+/// the reserved single-entry map that a `Value` target turns back into a `BigInt`.
+fn visit_big_int<'de, V: Visitor<'de>>(b: BigInt, visitor: V) -> Result<V::Value, Error> {
+    if let Some(i) = b.to_i128() {
+        visitor.visit_i128(i)
+    } else if let Some(u) = b.to_u128() {
+        visitor.visit_u128(u)
+    } else {
+        let digits = Value::Str(b.as_str().to_owned());
+        visit_entries(vec![(Value::from(BIG_INT_TOKEN), digits)], visitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for BigInt {
+    /// Accepts any integer.
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<BigInt, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Int(i) => Ok(BigInt::from(i128::from(i))),
+            Value::UInt(u) => Ok(BigInt::from(u128::from(u))),
+            Value::BigInt(b) => Ok(b),
+            other => Err(de::Error::invalid_type(other.unexpected(), &"an integer")),
+        }
+    }
+}
+
+/// Visits `items` (values, or the bytes of a byte string) as a sequence that must be used up.
+fn visit_list<'de, T, V>(items: Vec<T>, visitor: V) -> Result<V::Value, Error>
+where
+    T: IntoDeserializer<'de, Error>,
+    V: Visitor<'de>,
+{
     let len = items.len();
     let mut seq = SeqDeserializer {
         iter: items.into_iter(),
@@ -377,17 +446,20 @@ fn visit_entries<'de, V: Visitor<'de>>(
     visitor.visit_map(&mut map)
 }
 
-struct SeqDeserializer {
-    iter: std::vec::IntoIter<Value>,
+struct SeqDeserializer<T> {
+    iter: std::vec::IntoIter<T>,
 }
 
-impl<'de> SeqAccess<'de> for SeqDeserializer {
+impl<'de, I: IntoDeserializer<'de, Error>> SeqAccess<'de> for SeqDeserializer<I> {
     type Error = Error;
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        self.iter.next().map(|v| seed.deserialize(v)).transpose()
+        self.iter
+            .next()
+            .map(|v| seed.deserialize(v.into_deserializer()))
+            .transpose()
     }
     fn size_hint(&self) -> Option<usize> {
         Some(self.iter.len())
@@ -475,7 +547,7 @@ impl<'de> VariantAccess<'de> for VariantDeserializer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::to_value;
+    use crate::value::{to_value, Bytes};
     use serde::Serialize;
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -532,7 +604,7 @@ mod tests {
 
     #[test]
     fn service_refs_survive_values() {
-        let r = Value::Service(ServiceRef {
+        let r = Value::from(ServiceRef {
             path: "agents/3".into(),
             home: Home::Connection(7),
         });
@@ -549,8 +621,71 @@ mod tests {
         assert_eq!(to_value(&(i64::MAX as u64)).unwrap(), Value::Int(i64::MAX));
         assert_eq!(from_value::<u64>(Value::UInt(u64::MAX)).unwrap(), u64::MAX);
         assert_eq!(from_value::<f64>(Value::Int(3)).unwrap(), 3.0);
-        assert!(to_value(&(u128::MAX)).is_err());
         assert!(from_value::<u32>(Value::Int(-1)).is_err());
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_survive_i128_u128_and_values() {
+        let big = |digits: &str| Value::BigInt(digits.parse().unwrap());
+        for v in [
+            i128::MIN,
+            i128::from(i64::MIN) - 1,
+            -(1 << 100),
+            1 << 64,
+            i128::MAX,
+        ] {
+            let value = to_value(&v).unwrap();
+            assert_eq!(value, big(&v.to_string()), "{v}");
+            assert_eq!(from_value::<i128>(value.clone()).unwrap(), v);
+            assert_eq!(from_value::<Value>(value.clone()).unwrap(), value);
+            assert_eq!(value.as_i128(), Some(v));
+        }
+        assert_eq!(to_value(&u128::MAX).unwrap(), big(&u128::MAX.to_string()));
+        assert_eq!(
+            from_value::<u128>(to_value(&u128::MAX).unwrap()).unwrap(),
+            u128::MAX
+        );
+        // Values that fit into 64 bits stay Int/UInt, whatever type they came from.
+        assert_eq!(to_value(&5u128).unwrap(), Value::Int(5));
+        assert_eq!(
+            to_value(&(u64::MAX as i128)).unwrap(),
+            Value::UInt(u64::MAX)
+        );
+        assert_eq!(from_value::<i128>(Value::Int(-5)).unwrap(), -5);
+        // Out of range for the target is an error naming the value, not a wrapped number.
+        let err = from_value::<u64>(big("18446744073709551616")).unwrap_err();
+        assert!(err.to_string().contains("18446744073709551616"), "{err}");
+        assert!(from_value::<i128>(to_value(&u128::MAX).unwrap()).is_err());
+        // Beyond 128 bits, a Value keeps the digits exactly (through serde as well).
+        let huge = big("-1000000000000000000000000000000000000000000000000000");
+        assert_eq!(from_value::<Value>(huge.clone()).unwrap(), huge);
+        assert_eq!(to_value(&huge).unwrap(), huge);
+        assert_eq!(
+            from_value::<BigInt>(huge.clone()).unwrap().as_str(),
+            huge.to_string()
+        );
+        assert_eq!(from_value::<f64>(huge.clone()).unwrap(), -1e51);
+        assert_eq!(huge.type_name(), "int");
+        assert_eq!(Value::from(BigInt::from(7i128)), Value::Int(7));
+        assert!(from_value::<Vec<i64>>(Value::List(vec![huge])).is_err());
+    }
+
+    #[test]
+    fn python_bytes_fill_byte_sequences_and_byte_buffers() {
+        let bytes = || Value::Bytes(vec![1, 2, 255]);
+        assert_eq!(from_value::<Vec<u8>>(bytes()).unwrap(), [1, 2, 255]);
+        assert_eq!(from_value::<[u8; 3]>(bytes()).unwrap(), [1, 2, 255]);
+        assert_eq!(from_value::<(u8, u8, u8)>(bytes()).unwrap(), (1, 2, 255));
+        assert!(from_value::<[u8; 2]>(bytes()).is_err());
+        assert!(from_value::<Vec<i8>>(bytes()).is_err(), "255 is no i8");
+        assert_eq!(&*from_value::<Bytes>(bytes()).unwrap(), &[1, 2, 255]);
+        // A list of ints (a tuple from Python, or JSON) fills a byte buffer too.
+        let ints = Value::List(vec![1.into(), 2.into()]);
+        assert_eq!(&*from_value::<Bytes>(ints).unwrap(), &[1, 2]);
+        assert_eq!(
+            to_value(&Bytes::from(vec![7])).unwrap(),
+            Value::Bytes(vec![7])
+        );
     }
 
     #[test]

@@ -4,20 +4,43 @@
 //! between Rust types and values with serde ([`to_value`], [`from_value`]). Dynamic proxies
 //! and peers without Rust types (Python agents) use it directly.
 
+mod bigint;
 mod de;
 mod ser;
 
 use std::fmt;
 use std::sync::Arc;
 
+pub use bigint::BigInt;
 pub use de::from_value;
 pub(crate) use de::visit_primitives;
 pub use ser::to_value;
+
+/// A byte string that travels as MsgPack `bin` both ways: Python sends and receives `bytes`.
+///
+/// A plain `Vec<u8>` *accepts* Python `bytes` too, but serde serializes it as a list of
+/// integers, so a returned `Vec<u8>` reaches Python as a tuple of ints. Send `Bytes` (or mark
+/// a field `#[serde(with = "serde_bytes")]`) to send `bytes`. Its buffer is moved, never copied
+/// byte by byte, on the way into and out of a [`Value`].
+///
+/// ```
+/// use aiomas::{Bytes, Value};
+/// let value = aiomas::to_value(&Bytes::from(vec![0, 159])).unwrap();
+/// assert_eq!(value, Value::Bytes(vec![0, 159]));
+/// let back: Bytes = aiomas::from_value(value.clone()).unwrap();
+/// assert_eq!(back.into_vec(), [0, 159]);
+/// let plain: Vec<u8> = aiomas::from_value(value).unwrap();
+/// assert_eq!(plain, [0, 159]);
+/// ```
+#[doc(inline)]
+pub use serde_bytes::ByteBuf as Bytes;
 
 /// Name of the serde newtype struct that carries an [`Extension`] through serde.
 pub(crate) const EXTENSION_TOKEN: &str = "$aiomas::Extension";
 /// Name of the serde newtype struct that carries a [`ServiceRef`] through serde.
 pub(crate) const SERVICE_REF_TOKEN: &str = "$aiomas::ServiceRef";
+/// Name of the serde newtype struct that carries a [`BigInt`] beyond 128 bits through serde.
+pub(crate) const BIG_INT_TOKEN: &str = "$aiomas::BigInt";
 
 /// A dynamically typed value, as it travels on the wire.
 ///
@@ -38,6 +61,9 @@ pub enum Value {
     Int(i64),
     /// An unsigned integer above `i64::MAX`.
     UInt(u64),
+    /// An integer beyond 64 bits (outside `i64` and `u64`), kept exactly; JSON carries it,
+    /// MsgPack cannot (as in Python).
+    BigInt(BigInt),
     /// A 64-bit float.
     Float(f64),
     /// A UTF-8 string.
@@ -51,7 +77,10 @@ pub enum Value {
     /// An object of a registered extra type, sent as `{"__type__": [typeid, data]}`.
     Ext(Box<Extension>),
     /// A reference to an RPC service (an agent or a service), sent via the RPC fallback serializer.
-    Service(ServiceRef),
+    ///
+    /// Boxed, as service references are rare and every other variant fits into 24 bytes: a
+    /// `Value` is 32 bytes, which bounds what a decoded message costs per element.
+    Service(Box<ServiceRef>),
 }
 
 /// An object of an extra type, identified by the name under which both sides registered it.
@@ -110,13 +139,52 @@ impl Value {
         }
     }
 
+    /// The value as `i128`, if it is an integer in range.
+    ///
+    /// ```
+    /// use aiomas::Value;
+    /// assert_eq!(Value::from(-(1i128 << 100)).as_i128(), Some(-(1 << 100)));
+    /// assert_eq!(Value::from(u64::MAX).as_i128(), Some(u64::MAX.into()));
+    /// ```
+    pub fn as_i128(&self) -> Option<i128> {
+        match self {
+            Value::Int(i) => Some((*i).into()),
+            Value::UInt(u) => Some((*u).into()),
+            Value::BigInt(b) => b.to_i128(),
+            _ => None,
+        }
+    }
+
+    /// The value as `u128`, if it is a non-negative integer in range.
+    pub fn as_u128(&self) -> Option<u128> {
+        match self {
+            Value::Int(i) => u128::try_from(*i).ok(),
+            Value::UInt(u) => Some((*u).into()),
+            Value::BigInt(b) => b.to_u128(),
+            _ => None,
+        }
+    }
+
     /// The value as `f64`, if it is a number.
     pub fn as_f64(&self) -> Option<f64> {
-        match *self {
-            Value::Float(f) => Some(f),
-            Value::Int(i) => Some(i as f64),
-            Value::UInt(u) => Some(u as f64),
+        match self {
+            Value::Float(f) => Some(*f),
+            Value::Int(i) => Some(*i as f64),
+            Value::UInt(u) => Some(*u as f64),
+            Value::BigInt(b) => Some(b.to_f64()),
             _ => None,
+        }
+    }
+
+    /// The integer written as the canonical decimal `digits` (see [`is_canonical`]): `Int`,
+    /// `UInt` or, beyond 64 bits, `BigInt`.
+    pub(crate) fn from_canonical_digits(digits: &str) -> Value {
+        if let Ok(i) = digits.parse::<i64>() {
+            Value::Int(i)
+        } else if let Ok(u) = digits.parse::<u64>() {
+            Value::UInt(u)
+        } else {
+            Value::BigInt(BigInt::from_canonical(digits))
         }
     }
 
@@ -187,7 +255,7 @@ impl Value {
         match self {
             Value::Nil => "None",
             Value::Bool(_) => "bool",
-            Value::Int(_) | Value::UInt(_) => "int",
+            Value::Int(_) | Value::UInt(_) | Value::BigInt(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) => "str",
             Value::Bytes(_) => "bytes",
@@ -221,6 +289,7 @@ impl fmt::Display for Value {
             Value::Bool(false) => f.write_str("False"),
             Value::Int(i) => write!(f, "{i}"),
             Value::UInt(u) => write!(f, "{u}"),
+            Value::BigInt(b) => write!(f, "{b}"),
             Value::Float(x) => write!(f, "{x:?}"),
             Value::Str(s) => write!(f, "{s:?}"),
             Value::Bytes(b) => write!(f, "b{:?}", String::from_utf8_lossy(b)),
@@ -252,6 +321,34 @@ from_signed!(i8, i16, i32, i64, u8, u16, u32);
 impl From<u64> for Value {
     fn from(v: u64) -> Self {
         i64::try_from(v).map_or(Value::UInt(v), Value::Int)
+    }
+}
+
+impl From<i128> for Value {
+    fn from(v: i128) -> Self {
+        if let Ok(i) = i64::try_from(v) {
+            Value::Int(i)
+        } else if let Ok(u) = u64::try_from(v) {
+            Value::UInt(u)
+        } else {
+            Value::BigInt(BigInt::from(v))
+        }
+    }
+}
+
+impl From<u128> for Value {
+    fn from(v: u128) -> Self {
+        match i128::try_from(v) {
+            Ok(i) => Value::from(i),
+            Err(_) => Value::BigInt(BigInt::from(v)),
+        }
+    }
+}
+
+/// Picks `Int` or `UInt` for a `BigInt` that fits into 64 bits, keeping values canonical.
+impl From<BigInt> for Value {
+    fn from(v: BigInt) -> Self {
+        Value::from_canonical_digits(v.as_str())
     }
 }
 
@@ -297,9 +394,15 @@ impl From<Vec<Value>> for Value {
     }
 }
 
+impl From<Bytes> for Value {
+    fn from(v: Bytes) -> Self {
+        Value::Bytes(v.into_vec())
+    }
+}
+
 impl From<ServiceRef> for Value {
     fn from(v: ServiceRef) -> Self {
-        Value::Service(v)
+        Value::Service(Box::new(v))
     }
 }
 

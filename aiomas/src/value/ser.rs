@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use serde::ser::{self, Serialize};
 
-use super::{Extension, Home, ServiceRef, Value, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
+use super::{
+    BigInt, Extension, Home, ServiceRef, Value, BIG_INT_TOKEN, EXTENSION_TOKEN, SERVICE_REF_TOKEN,
+};
 use crate::Error;
 
 /// Converts any serializable value into a [`Value`].
@@ -38,6 +40,7 @@ impl Serialize for Value {
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Int(i) => s.serialize_i64(*i),
             Value::UInt(u) => s.serialize_u64(*u),
+            Value::BigInt(b) => b.serialize(s),
             Value::Float(f) => s.serialize_f64(*f),
             Value::Str(v) => s.serialize_str(v),
             Value::Bytes(b) => s.serialize_bytes(b),
@@ -59,6 +62,21 @@ impl Serialize for Value {
                 s.serialize_newtype_struct(EXTENSION_TOKEN, &(&*ext.type_name, &ext.data))
             }
             Value::Service(r) => r.serialize(s),
+        }
+    }
+}
+
+/// As `i128`/`u128` where it fits (serde_json and most formats write those as numbers), and
+/// beyond 128 bits as a reserved newtype struct around the digits, which [`to_value`] turns
+/// back into a `BigInt` (other formats see the digits as a string).
+impl Serialize for BigInt {
+    fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if let Some(i) = self.to_i128() {
+            s.serialize_i128(i)
+        } else if let Some(u) = self.to_u128() {
+            s.serialize_u128(u)
+        } else {
+            s.serialize_newtype_struct(BIG_INT_TOKEN, self.as_str())
         }
     }
 }
@@ -88,18 +106,6 @@ pub(super) fn service_ref_from_parts(path: String, kind: u8, id: u64) -> Result<
 
 /// The serializer behind [`to_value`].
 struct ValueSerializer;
-
-fn int_from_i128(v: i128) -> Result<Value, Error> {
-    if let Ok(i) = i64::try_from(v) {
-        Ok(Value::Int(i))
-    } else if let Ok(u) = u64::try_from(v) {
-        Ok(Value::UInt(u))
-    } else {
-        Err(Error::Serialization(format!(
-            "integer {v} does not fit into 64 bits"
-        )))
-    }
-}
 
 fn single_entry(key: &str, value: Value) -> Value {
     Value::Map(vec![(Value::Str(key.to_owned()), value)])
@@ -132,7 +138,7 @@ impl ser::Serializer for ValueSerializer {
         Ok(Value::Int(v))
     }
     fn serialize_i128(self, v: i128) -> Result<Value, Error> {
-        int_from_i128(v)
+        Ok(Value::from(v))
     }
     fn serialize_u8(self, v: u8) -> Result<Value, Error> {
         Ok(Value::Int(v.into()))
@@ -147,9 +153,7 @@ impl ser::Serializer for ValueSerializer {
         Ok(Value::from(v))
     }
     fn serialize_u128(self, v: u128) -> Result<Value, Error> {
-        i128::try_from(v)
-            .map_err(ser::Error::custom)
-            .and_then(int_from_i128)
+        Ok(Value::from(v))
     }
     fn serialize_f32(self, v: f32) -> Result<Value, Error> {
         Ok(Value::Float(v.into()))
@@ -211,11 +215,18 @@ impl ser::Serializer for ValueSerializer {
                             .and_then(|k| u8::try_from(k).ok())
                             .unwrap_or(u8::MAX);
                         let id = id.as_u64().unwrap_or_default();
-                        Ok(Value::Service(service_ref_from_parts(path, kind, id)?))
+                        Ok(Value::from(service_ref_from_parts(path, kind, id)?))
                     }
                     _ => Err(Error::Serialization("malformed service reference".into())),
                 },
                 _ => Err(Error::Serialization("malformed service reference".into())),
+            },
+            BIG_INT_TOKEN => match inner {
+                Value::Str(digits) => digits
+                    .parse::<BigInt>()
+                    .map(Value::from)
+                    .map_err(|_| Error::Serialization(format!("malformed big integer {digits:?}"))),
+                _ => Err(Error::Serialization("malformed big integer".into())),
             },
             _ => Ok(inner),
         }

@@ -1,0 +1,160 @@
+//! Issue 8, "the frame limit bounds bytes, not decoded values": what decoding one frame
+//! allocates, measured with a counting global allocator (never RSS).
+//!
+//! On the old main an 8 MiB JSON frame of tiny elements decoded to ~+290 MiB and a 34 KB blosc
+//! frame (8 MiB of MsgPack) to ~+590 MiB, both beyond [`DEFAULT_MAX_DECODED_SIZE`]. Now every
+//! frame stays within [`DECODED_BYTES_PER_BODY_BYTE`] times its size, and a server with a
+//! lower `max_decoded_size` stops decoding as soon as a frame exceeds it.
+//!
+//! The allocator counts the whole process, so the tests here take turns ([`MEASURING`]).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aiomas::channel::{
+    self, Addr, ChannelOptions, DEFAULT_MAX_DECODED_SIZE, DEFAULT_MAX_FRAME_SIZE,
+};
+use aiomas::codec::{Codec, DECODED_BYTES_PER_BODY_BYTE};
+use aiomas::Value;
+use aiomas_tests::within;
+use peak_alloc::PeakAlloc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+#[global_allocator]
+static ALLOCATOR: PeakAlloc = PeakAlloc;
+
+/// One measurement at a time: the counts are process-wide.
+static MEASURING: Mutex<()> = Mutex::new(());
+
+/// The most bytes allocated at once while `f` runs, above what was allocated before.
+fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = ALLOCATOR.current_usage();
+    ALLOCATOR.reset_peak_usage();
+    let result = f();
+    (result, ALLOCATOR.peak_usage().saturating_sub(before))
+}
+
+const MIB: usize = 1 << 20;
+
+/// `[0, 1, [0, 0, ...]]` in JSON, `len` bytes long: the densest JSON there is.
+fn tiny_element_json(len: usize) -> Vec<u8> {
+    let mut frame = b"[0,1,[0".to_vec();
+    while frame.len() + 4 <= len {
+        frame.extend_from_slice(b",0");
+    }
+    frame.extend_from_slice(b"]]");
+    frame
+}
+
+#[test]
+fn an_8_mib_json_frame_of_tiny_elements_stays_within_its_budget() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let frame = tiny_element_json(DEFAULT_MAX_FRAME_SIZE - 1);
+    let (decoded, peak) = peak_during(|| Codec::Json.decode(&frame).unwrap());
+    let items = decoded.as_list().unwrap()[2].as_list().unwrap().len();
+    assert_eq!(items, (frame.len() - 6) / 2);
+    let budget = DECODED_BYTES_PER_BODY_BYTE * frame.len();
+    assert!(budget <= DEFAULT_MAX_DECODED_SIZE);
+    assert!(
+        peak <= budget,
+        "{} bytes of JSON ({items} elements) decoded with a peak of {} MiB, over the budget \
+         of {} MiB",
+        frame.len(),
+        peak / MIB,
+        budget / MIB
+    );
+}
+
+#[test]
+fn a_34_kb_blosc_frame_of_8_mib_msgpack_stays_within_its_budget() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    // [0, 1, [0] * n], n as large as fits into the frame limit (1-byte ints, array32 header).
+    let n = DEFAULT_MAX_FRAME_SIZE - 8;
+    let frame = {
+        let message = Value::List(vec![
+            0.into(),
+            1.into(),
+            Value::List(vec![Value::Int(0); n]),
+        ]);
+        Codec::MsgPackBlosc.encode(&message).unwrap()
+    };
+    assert!(frame.len() < 40_000, "{} bytes", frame.len());
+    let (decoded, peak) = peak_during(|| Codec::MsgPackBlosc.decode(&frame).unwrap());
+    assert_eq!(decoded.as_list().unwrap()[2].as_list().unwrap().len(), n);
+    // The values, plus the decompressed body they are read from.
+    let packed_len = n + 8;
+    let budget = DECODED_BYTES_PER_BODY_BYTE * packed_len + packed_len;
+    assert!(
+        peak <= budget,
+        "a {}-byte blosc frame ({packed_len} bytes of MsgPack) decoded with a peak of {} MiB, \
+         over the budget of {} MiB",
+        frame.len(),
+        peak / MIB,
+        budget / MIB
+    );
+}
+
+/// A server that echoes every request's content.
+async fn echo_server(options: ChannelOptions) -> channel::Server {
+    channel::start_server(Addr::tcp("127.0.0.1", 0), options, |ch| async move {
+        while let Ok(mut request) = ch.recv().await {
+            let content = request.take_content();
+            if request.reply(content).is_err() {
+                break;
+            }
+        }
+    })
+    .await
+    .unwrap()
+}
+
+#[test]
+fn a_frame_over_the_decoded_cap_closes_its_connection_early_and_the_server_keeps_serving() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(refuse_a_frame_over_the_cap());
+}
+
+async fn refuse_a_frame_over_the_cap() {
+    let cap = MIB;
+    let options = ChannelOptions::default().max_decoded_size(cap);
+    let server = echo_server(options.clone()).await;
+    let addr = server.addr().clone();
+    let port = addr.port().unwrap();
+
+    let body = tiny_element_json(DEFAULT_MAX_FRAME_SIZE - 1);
+    let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&body);
+    drop(body);
+    let before = ALLOCATOR.current_usage();
+    ALLOCATOR.reset_peak_usage();
+    let mut raw = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    raw.write_all(&frame).await.unwrap();
+    // The server closes the connection without a reply.
+    let mut rest = Vec::new();
+    let read = within(10.0, "the server closes", raw.read_to_end(&mut rest)).await;
+    assert!(read.is_ok() || rest.is_empty(), "{read:?}");
+    assert!(rest.is_empty(), "the server replied {} bytes", rest.len());
+    let peak = ALLOCATOR.peak_usage().saturating_sub(before);
+    // The frame's bytes (our copy being written, the server's read buffer as it grows) plus
+    // the cap: decoding stopped at the cap instead of building ~200 MiB of values first.
+    let allowed = 3 * frame.len() + cap + 2 * MIB;
+    assert!(
+        peak <= allowed,
+        "peak {} MiB while refusing the frame, allowed {} MiB",
+        peak / MIB,
+        allowed / MIB
+    );
+
+    // A good client is still served.
+    let good = within(10.0, "connect", channel::open_connection(&addr, options)).await;
+    let reply = within(10.0, "echo", good.unwrap().send(Value::from("ok"))).await;
+    assert_eq!(reply.unwrap(), Value::from("ok"));
+    within(10.0, "close", server.close()).await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
