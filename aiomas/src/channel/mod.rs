@@ -4,6 +4,26 @@
 //! Both sides may send requests on one connection; many may be in flight; replies are matched
 //! by id in any order.
 //!
+//! # Bounds
+//!
+//! A server is something strangers connect to, so every queue, task and wait of a connection
+//! is bounded (each default is a documented constant, settable in [`ChannelOptions`]):
+//!
+//! | what | default | anchor |
+//! |---|---|---|
+//! | peer's requests in flight per connection (then reading stops) | [`DEFAULT_MAX_IN_FLIGHT`] = 1,000 | tarpc `max_in_flight_requests` |
+//! | our requests queued for writing (then `send` waits) | [`DEFAULT_OUTGOING_QUEUE`] = 100 | tarpc `pending_request_buffer` |
+//! | deadline of a call | [`DEFAULT_CALL_TIMEOUT`] = 60 s | jsonrpsee `request_timeout` |
+//! | a frame that stalls between two reads | [`DEFAULT_READ_TIMEOUT`] = 60 s | nginx `client_body_timeout` |
+//! | connections per server (idlest displaced at the cap) | [`DEFAULT_MAX_CONNECTIONS`] = 10,000, at most the descriptor limit less [`DESCRIPTOR_RESERVE`] | jsonrpsee `max_connections` (100) |
+//! | listen backlog | [`DEFAULT_LISTEN_BACKLOG`] = 1,024 | tokio `TcpSocket::listen` |
+//! | TCP keepalive | [`TCP_KEEPALIVE_IDLE`] = 15 s, 9 probes | Go `net` |
+//! | frame size / decoded size | [`DEFAULT_MAX_FRAME_SIZE`], [`DEFAULT_MAX_DECODED_SIZE`] | tarpc / msgpack-python |
+//!
+//! Calls a connection serves belong to it: they are aborted when it ends. Frames that decode to
+//! more than 64 KiB are decoded on a blocking thread, so that a few large frames cannot stall
+//! the other connections.
+//!
 //! ```
 //! use aiomas::channel::{self, Addr, ChannelOptions};
 //!
