@@ -168,8 +168,8 @@ async fn burst() {
     );
 }
 
-async fn slow_reader() {
-    const PIPELINED: u64 = 20_000;
+/// A server, a meter started before anything connects, and a raw TCP connection to the server.
+async fn server_and_raw_peer() -> (rpc::RpcServer, PeakMeter, TcpStream) {
     let server = rpc::start_server(
         Addr::tcp("127.0.0.1", 0),
         service(),
@@ -181,6 +181,12 @@ async fn slow_reader() {
     let socket = TcpStream::connect(("127.0.0.1", port(server.addr())))
         .await
         .unwrap();
+    (server, meter, socket)
+}
+
+async fn slow_reader() {
+    const PIPELINED: u64 = 20_000;
+    let (server, meter, socket) = server_and_raw_peer().await;
     let (unread, mut writer) = socket.into_split();
     let flood = tokio::spawn(async move {
         let frames: Vec<u8> = (0..PIPELINED)
@@ -214,17 +220,7 @@ async fn slow_reader() {
 
 async fn flood() {
     const PIPELINED: u64 = 100_000;
-    let server = rpc::start_server(
-        Addr::tcp("127.0.0.1", 0),
-        service(),
-        ChannelOptions::default(),
-    )
-    .await
-    .expect("server starts");
-    let meter = PeakMeter::start();
-    let socket = TcpStream::connect(("127.0.0.1", port(server.addr())))
-        .await
-        .unwrap();
+    let (server, meter, socket) = server_and_raw_peer().await;
     socket.set_nodelay(true).unwrap();
     let (mut reader, mut writer) = socket.into_split();
     let started = Instant::now();
