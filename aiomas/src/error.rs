@@ -50,6 +50,15 @@ pub enum Error {
     /// An I/O error outside of an established connection (binding a socket, reading a file).
     #[error("I/O error: {0}")]
     Io(#[source] Arc<io::Error>),
+    /// A call got no reply within its deadline. The connection stays usable; a reply that comes
+    /// later is dropped.
+    #[error("no reply from {peer} within {after:?}")]
+    Timeout {
+        /// The peer that did not answer.
+        peer: String,
+        /// The deadline that ran out.
+        after: std::time::Duration,
+    },
 }
 
 impl From<io::Error> for Error {
@@ -88,6 +97,7 @@ impl Error {
             Error::Deserialization(_) => "TypeError",
             Error::FrameTooLarge { .. } | Error::Value(_) | Error::Address(_) => "ValueError",
             Error::Io(_) => "OSError",
+            Error::Timeout { .. } => "TimeoutError",
         }
     }
 }
@@ -245,17 +255,31 @@ pub enum ConnectionErrorKind {
 
 /// A connection that could not be made or that went away.
 ///
+/// The message says what happened (the peer closed the connection while calls were pending, it
+/// was reset, the peer speaks TLS, ...); the I/O error behind it, if any, is its
+/// [`source`](std::error::Error::source).
+///
 /// ```
 /// use aiomas::{ConnectionError, ConnectionErrorKind};
 /// let err = ConnectionError::new(ConnectionErrorKind::Closed, "Connection closed");
 /// assert_eq!(err.kind(), ConnectionErrorKind::Closed);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct ConnectionError {
     kind: ConnectionErrorKind,
     message: String,
+    #[source]
+    source: Option<Arc<io::Error>>,
 }
+
+impl PartialEq for ConnectionError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for ConnectionError {}
 
 impl ConnectionError {
     /// Creates an error of `kind` with a human-readable `message`.
@@ -263,6 +287,15 @@ impl ConnectionError {
         ConnectionError {
             kind,
             message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same error with `message` in front of its own, keeping kind and source.
+    pub(crate) fn context(self, message: impl fmt::Display) -> Self {
+        ConnectionError {
+            message: format!("{message}: {}", self.message),
+            ..self
         }
     }
 
@@ -275,18 +308,53 @@ impl ConnectionError {
         ConnectionError::new(ConnectionErrorKind::Closed, "Connection closed")
     }
 
-    pub(crate) fn from_io(err: &io::Error) -> Self {
-        use io::ErrorKind as K;
-        if let Some(tls) = crate::tls::connection_error(err) {
-            return tls;
+    pub(crate) fn closed_by_peer() -> Self {
+        ConnectionError::new(ConnectionErrorKind::Closed, "connection closed by the peer")
+    }
+
+    /// The same error with `note` appended in parentheses, keeping kind and source.
+    pub(crate) fn note(self, note: impl fmt::Display) -> Self {
+        ConnectionError {
+            message: format!("{} ({note})", self.message),
+            ..self
         }
-        let kind = match err.kind() {
-            K::ConnectionRefused | K::NotFound => ConnectionErrorKind::Refused,
-            K::TimedOut => ConnectionErrorKind::TimedOut,
-            K::UnexpectedEof => ConnectionErrorKind::Closed,
-            _ => ConnectionErrorKind::Reset,
+    }
+
+    /// The same error, saying that `calls` of ours were still waiting for replies.
+    pub(crate) fn while_pending(self, calls: usize) -> Self {
+        let calls = match calls {
+            1 => "1 call was".to_owned(),
+            n => format!("{n} calls were"),
         };
-        ConnectionError::new(kind, err.to_string())
+        ConnectionError {
+            message: format!("{} while {calls} pending", self.message),
+            ..self
+        }
+    }
+
+    /// Says what happened to a connection, keeping `err` as the source.
+    pub(crate) fn from_io(err: io::Error) -> Self {
+        use io::ErrorKind as K;
+        if let Some(tls) = crate::tls::connection_error(&err) {
+            return ConnectionError {
+                source: Some(Arc::new(err)),
+                ..tls
+            };
+        }
+        let (kind, what) = match err.kind() {
+            K::ConnectionRefused | K::NotFound => (ConnectionErrorKind::Refused, "refused"),
+            K::TimedOut => (ConnectionErrorKind::TimedOut, "timed out"),
+            K::UnexpectedEof => (ConnectionErrorKind::Closed, "closed by the peer"),
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
+                (ConnectionErrorKind::Reset, "reset by the peer")
+            }
+            _ => (ConnectionErrorKind::Reset, "broken"),
+        };
+        ConnectionError {
+            kind,
+            message: format!("connection {what} ({err})"),
+            source: Some(Arc::new(err)),
+        }
     }
 }
 

@@ -51,6 +51,7 @@ impl Container {
         let (addr, aid) = parse_agent_url(url)?;
         let root = if self.names_itself(&addr) {
             Proxy::local(self.inner.local.clone(), "")
+                .with_timeout(self.inner.options.get_call_timeout())
         } else {
             self.connection(&addr, retry).await?.remote()
         };

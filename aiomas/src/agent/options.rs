@@ -144,6 +144,15 @@ impl ContainerOptions {
         self
     }
 
+    /// Sets the default deadline of calls to other containers' agents
+    /// ([`DEFAULT_CALL_TIMEOUT`](crate::channel::DEFAULT_CALL_TIMEOUT) by default; `None`: wait
+    /// forever, as Python aiomas); proxies may override it with `with_timeout`. A channel
+    /// setting: a later [`channel`](Self::channel) call replaces it.
+    pub fn call_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.channel = self.channel.call_timeout(timeout);
+        self
+    }
+
     /// Sets the connection settings (frame limit, retries, TLS handshake timeout, ...).
     ///
     /// It does not undo an earlier [`codec`](Self::codec) or `tls`: those win over the codec

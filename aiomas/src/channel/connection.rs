@@ -1,19 +1,28 @@
 //! One live connection: the shared state behind every [`Channel`](super::Channel) handle, the
 //! reader task that dispatches incoming frames, and the writer task that flushes outgoing ones.
+//!
+//! Every queue is bounded by a slot: our requests hold one of the outgoing-queue slots until
+//! their frame is written; the peer's requests hold one of the in-flight slots from the moment
+//! they are read until their reply is written. Without a free in-flight slot the reader stops
+//! reading, so TCP pushes back on the peer.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
+use super::options::Limits;
 use super::transport::{ReadHalf, Stream, WriteHalf};
 use super::Request;
-use crate::codec::WireFormat;
-use crate::error::{ConnectionError, RemoteError};
+use crate::codec::{Codec, WireFormat};
+use crate::error::{ConnectionError, ConnectionErrorKind, RemoteError};
 use crate::{Error, Value};
 
 pub(crate) const REQUEST: u8 = 0;
@@ -22,25 +31,30 @@ pub(crate) const EXCEPTION: u8 = 2;
 
 const HEADER_LEN: usize = 4;
 const IO_BUFFER: usize = 64 * 1024;
+/// A read buffer that grew beyond this for a large frame is released once the frame is decoded.
+const RETAINED_READ_BUFFER: usize = IO_BUFFER;
+/// Frames that decode to more than this many bytes are decoded on a blocking thread, so that a
+/// few large frames cannot stall the other connections: tokio asks tasks to yield every
+/// 10-100 µs, and codecs decode some 200-500 MB/s, so 64 KiB is about where a decode stops
+/// being short.
+pub(crate) const BLOCKING_DECODE_THRESHOLD: usize = 64 * 1024;
 /// How long `close` waits for queued frames to be flushed to a slow peer.
-const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-/// What the writer task is asked to do.
+/// A frame for the writer, with the queue slot it holds until it is written.
 enum Outgoing {
-    Frame(Vec<u8>),
+    Frame {
+        bytes: Vec<u8>,
+        _slot: Option<OwnedSemaphorePermit>,
+    },
     /// Flush everything queued before, then close the write half.
     Close,
 }
 
-/// A request of ours that waits for its reply.
-enum Pending {
-    Waiting(oneshot::Sender<Result<Value, Error>>),
-    /// The caller stopped waiting; its reply is dropped when it comes.
-    Abandoned,
-}
-
 struct State {
-    pending: HashMap<u64, Pending>,
+    /// Our requests that wait for their replies. A caller that stops waiting removes its entry;
+    /// its late reply is then dropped (ids below `next_msg_id` were ours).
+    pending: HashMap<u64, oneshot::Sender<Result<Value, Error>>>,
     /// Set once the connection is gone; every later operation fails with it.
     failure: Option<Error>,
 }
@@ -49,16 +63,21 @@ pub(crate) struct Shared {
     pub(crate) id: u64,
     pub(crate) peer: String,
     pub(crate) format: WireFormat,
+    pub(crate) limits: Limits,
     next_msg_id: AtomicU64,
     state: Mutex<State>,
-    outgoing: mpsc::UnboundedSender<Outgoing>,
-    pub(crate) incoming: tokio::sync::Mutex<mpsc::UnboundedReceiver<Request>>,
-    /// Requests handed out by `recv` and not answered yet; `close` lets them reply first.
-    in_flight: AtomicUsize,
-    /// Our requests awaiting replies plus the peer's requests not yet answered: when more than
-    /// one is open, more frames are about to follow and the writer waits a moment to batch them.
-    open_requests: AtomicUsize,
-    answered: Notify,
+    outgoing: mpsc::Sender<Outgoing>,
+    /// Slots of our requests queued and not written yet.
+    request_slots: Arc<Semaphore>,
+    /// Slots of the peer's requests read and not answered (written) yet.
+    peer_slots: Arc<Semaphore>,
+    pub(crate) incoming: tokio::sync::Mutex<mpsc::Receiver<Request>>,
+    /// Requests handed out by `recv`: `close` lets them reply first.
+    handed_out: TaskTracker,
+    /// Cancelled once the connection is gone (shut, or every handle dropped).
+    pub(crate) ended: CancellationToken,
+    /// When a frame last came or went, in milliseconds since `epoch()`.
+    last_active: AtomicU64,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -66,6 +85,11 @@ pub(crate) struct Shared {
 fn registry() -> &'static Mutex<HashMap<u64, Weak<Shared>>> {
     static REGISTRY: OnceLock<Mutex<HashMap<u64, Weak<Shared>>>> = OnceLock::new();
     REGISTRY.get_or_init(Default::default)
+}
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
 }
 
 pub(crate) fn next_connection_id() -> u64 {
@@ -81,32 +105,52 @@ pub(crate) fn lookup(id: u64) -> Option<Arc<Shared>> {
         .upgrade()
 }
 
+fn closed_error() -> Error {
+    ConnectionError::closed().into()
+}
+
 impl Shared {
     /// Starts the reader and writer tasks for `stream`.
-    pub(crate) fn spawn(stream: Stream, format: WireFormat, id: u64) -> Arc<Shared> {
-        let (out_tx, out_rx) = mpsc::unbounded_channel();
-        let (in_tx, in_rx) = mpsc::unbounded_channel();
+    pub(crate) fn spawn(
+        stream: Stream,
+        format: WireFormat,
+        id: u64,
+        limits: Limits,
+    ) -> Arc<Shared> {
+        // Room for every slot's frame, and for the final `Close`.
+        let (out_tx, out_rx) = mpsc::channel(limits.outgoing_queue + limits.max_in_flight + 1);
+        let (in_tx, in_rx) = mpsc::channel(limits.max_in_flight);
+        let peer_slots = Arc::new(Semaphore::new(limits.max_in_flight));
         let shared = Arc::new(Shared {
             id,
             peer: stream.peer,
             format,
+            limits,
             next_msg_id: AtomicU64::new(0),
             state: Mutex::new(State {
                 pending: HashMap::new(),
                 failure: None,
             }),
             outgoing: out_tx,
+            request_slots: Arc::new(Semaphore::new(limits.outgoing_queue)),
+            peer_slots: peer_slots.clone(),
             incoming: tokio::sync::Mutex::new(in_rx),
-            in_flight: AtomicUsize::new(0),
-            open_requests: AtomicUsize::new(0),
-            answered: Notify::new(),
+            handed_out: TaskTracker::new(),
+            ended: CancellationToken::new(),
+            last_active: AtomicU64::new(0),
             tasks: Mutex::new(Vec::new()),
         });
+        shared.touch();
         registry()
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id, Arc::downgrade(&shared));
-        let reader = tokio::spawn(read_loop(Arc::downgrade(&shared), stream.reader, in_tx));
+        let reader = tokio::spawn(read_loop(
+            Arc::downgrade(&shared),
+            stream.reader,
+            in_tx,
+            peer_slots,
+        ));
         let writer = tokio::spawn(write_loop(Arc::downgrade(&shared), stream.writer, out_rx));
         *shared.tasks.lock().unwrap_or_else(|p| p.into_inner()) = vec![reader, writer];
         shared
@@ -118,6 +162,26 @@ impl Shared {
 
     pub(crate) fn failure(&self) -> Option<Error> {
         self.state().failure.clone()
+    }
+
+    fn failure_or_closed(&self) -> Error {
+        self.failure().unwrap_or_else(closed_error)
+    }
+
+    fn touch(&self) {
+        let now = epoch().elapsed().as_millis() as u64;
+        self.last_active.store(now, Ordering::Relaxed);
+    }
+
+    /// When a frame last came or went (for choosing the longest-idle connection).
+    pub(crate) fn last_active(&self) -> u64 {
+        self.last_active.load(Ordering::Relaxed)
+    }
+
+    /// Whether no call is in flight either way: none of ours waits, none of the peer's is open.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.state().pending.is_empty()
+            && self.peer_slots.available_permits() == self.limits.max_in_flight
     }
 
     /// Encodes `[msg_type, msg_id, content]` into a complete frame, refusing oversized ones.
@@ -134,126 +198,180 @@ impl Shared {
         Ok(frame)
     }
 
-    fn queue(&self, frame: Vec<u8>) -> Result<(), Error> {
-        self.outgoing.send(Outgoing::Frame(frame)).map_err(|_| {
-            self.failure()
-                .unwrap_or_else(|| ConnectionError::closed().into())
-        })
+    fn queue(&self, bytes: Vec<u8>, slot: Option<OwnedSemaphorePermit>) -> Result<(), Error> {
+        // Cannot be full: the channel has room for every slot.
+        self.outgoing
+            .try_send(Outgoing::Frame { bytes, _slot: slot })
+            .map_err(|_| self.failure_or_closed())
     }
 
-    /// Sends a request and waits for its reply.
-    pub(crate) async fn request(self: &Arc<Self>, content: &Value) -> Result<Value, Error> {
+    /// Waits for a free outgoing-queue slot, or for the connection to end.
+    async fn request_slot(&self) -> Result<OwnedSemaphorePermit, Error> {
+        if let Ok(slot) = self.request_slots.clone().try_acquire_owned() {
+            return Ok(slot);
+        }
+        tokio::select! {
+            slot = self.request_slots.clone().acquire_owned() => {
+                slot.map_err(|_| self.failure_or_closed())
+            }
+            () = self.ended.cancelled() => Err(self.failure_or_closed()),
+        }
+    }
+
+    /// Sends a request and waits for its reply, at most `timeout`.
+    pub(crate) async fn request(
+        self: &Arc<Self>,
+        content: &Value,
+        timeout: Option<Duration>,
+    ) -> Result<Value, Error> {
+        let call = self.request_unbounded(content);
+        match timeout {
+            None => call.await,
+            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    peer: self.peer.clone(),
+                    after,
+                })
+            }),
+        }
+    }
+
+    async fn request_unbounded(self: &Arc<Self>, content: &Value) -> Result<Value, Error> {
         let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
         let frame = self.frame(REQUEST, msg_id, content)?;
+        let slot = self.request_slot().await?;
         let (tx, rx) = oneshot::channel();
         {
             let mut state = self.state();
             if let Some(failure) = &state.failure {
                 return Err(failure.clone());
             }
-            state.pending.insert(msg_id, Pending::Waiting(tx));
-            self.open_requests.fetch_add(1, Ordering::Relaxed);
+            state.pending.insert(msg_id, tx);
         }
-        let guard = AbandonOnDrop {
+        let guard = ForgetOnDrop {
             shared: self,
             msg_id,
         };
-        self.queue(frame)?;
+        self.touch();
+        self.queue(frame, Some(slot))?;
         let reply = rx.await;
         std::mem::forget(guard);
-        reply.unwrap_or_else(|_| {
-            Err(self
-                .failure()
-                .unwrap_or_else(|| ConnectionError::closed().into()))
-        })
+        reply.unwrap_or_else(|_| Err(self.failure_or_closed()))
     }
 
     /// Sends the reply to request `msg_id`; an unencodable result becomes an exception reply.
-    pub(crate) fn reply(&self, msg_id: u64, result: &Value) -> Result<(), Error> {
+    pub(crate) fn reply(
+        &self,
+        msg_id: u64,
+        result: &Value,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<(), Error> {
         match self.frame(RESULT, msg_id, result) {
-            Ok(frame) => self.queue(frame),
+            Ok(frame) => self.queue(frame, slot),
             Err(err) => {
-                self.fail(msg_id, err.python_kind(), &err.message())?;
+                self.fail(msg_id, err.python_kind(), &err.message(), slot)?;
                 Err(err)
             }
         }
     }
 
     /// Sends an exception reply whose last line is `kind: message`, as Python tracebacks end.
-    pub(crate) fn fail(&self, msg_id: u64, kind: &str, message: &str) -> Result<(), Error> {
-        let report = format!(
-            "Traceback (most recent call last):\n  (remote Rust code)\n{kind}: {message}\n"
-        );
-        self.fail_with(msg_id, &Value::Str(report))
+    /// A message too long for the frame limit is shortened to fit: the caller gets an answer.
+    pub(crate) fn fail(
+        &self,
+        msg_id: u64,
+        kind: &str,
+        message: &str,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<(), Error> {
+        let report = |message: &str| {
+            Value::Str(format!(
+                "Traceback (most recent call last):\n  (remote Rust code)\n{kind}: {message}\n"
+            ))
+        };
+        let mut kept = message;
+        let frame = loop {
+            let text = if kept.len() == message.len() {
+                report(message)
+            } else {
+                let cut = message.len() - kept.len();
+                report(&format!(
+                    "{kept}... [{cut} bytes cut to fit the frame limit]"
+                ))
+            };
+            match self.frame(EXCEPTION, msg_id, &text) {
+                Err(Error::FrameTooLarge { size, limit }) if !kept.is_empty() => {
+                    // Every byte cut shortens the encoding by at least one byte; the margin
+                    // covers the note about the cut.
+                    let mut keep = kept.len().saturating_sub(size - limit + 64);
+                    while !kept.is_char_boundary(keep) {
+                        keep -= 1;
+                    }
+                    kept = &kept[..keep];
+                }
+                other => break other?,
+            }
+        };
+        self.queue(frame, slot)
     }
 
     /// Sends an exception reply whose content is `failure` as it is (mosaik's peers expect
     /// `[type, message, *traceback lines]`).
-    pub(crate) fn fail_with(&self, msg_id: u64, failure: &Value) -> Result<(), Error> {
+    pub(crate) fn fail_with(
+        &self,
+        msg_id: u64,
+        failure: &Value,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<(), Error> {
         let frame = self.frame(EXCEPTION, msg_id, failure)?;
-        self.queue(frame)
+        self.queue(frame, slot)
+    }
+
+    /// Says how many calls of ours a lost connection leaves unanswered.
+    fn describe(&self, err: ConnectionError) -> ConnectionError {
+        match self.state().pending.len() {
+            0 => err,
+            calls => err.while_pending(calls),
+        }
     }
 
     /// Marks the connection as gone and fails everything that waits on it. Idempotent.
     pub(crate) fn shut(&self, failure: Error) {
-        let pending = {
+        let (pending, failure) = {
             let mut state = self.state();
             if state.failure.is_some() {
                 return;
             }
-            state.failure = Some(failure.clone());
             let pending = std::mem::take(&mut state.pending);
-            let waiting = pending
-                .values()
-                .filter(|p| matches!(p, Pending::Waiting(_)))
-                .count();
-            self.open_requests.fetch_sub(waiting, Ordering::Relaxed);
-            pending
+            state.failure = Some(failure.clone());
+            (pending, failure)
         };
-        for (_, entry) in pending {
-            if let Pending::Waiting(tx) = entry {
-                let _ = tx.send(Err(failure.clone()));
-            }
+        self.ended.cancel();
+        for waiter in pending.into_values() {
+            let _ = waiter.send(Err(failure.clone()));
         }
-        let _ = self.outgoing.send(Outgoing::Close);
+        let _ = self.outgoing.try_send(Outgoing::Close);
     }
 
-    /// Counts a request handed out to a handler as in flight until it is answered.
+    /// Ends the connection at once (a server at its connection cap): fails what waits, stops
+    /// reading, and lets the writer flush what is queued and close the socket.
+    pub(crate) fn displace(&self, why: &str) {
+        self.shut(ConnectionError::new(ConnectionErrorKind::Closed, why).into());
+        if let Some(reader) = self.tasks.lock().unwrap_or_else(|p| p.into_inner()).first() {
+            reader.abort();
+        }
+    }
+
+    /// Marks a request as handed out to a handler: `close` waits (briefly) for its reply.
     pub(crate) fn take_request(&self, mut request: Request) -> Request {
-        self.in_flight.fetch_add(1, Ordering::SeqCst);
-        request.tracked = true;
+        request.handed_out = Some(self.handed_out.token());
         request
     }
 
-    /// A request of the peer was answered or dropped.
-    pub(crate) fn request_closed(&self) {
-        self.open_requests.fetch_sub(1, Ordering::Relaxed);
-    }
-
+    /// Whether more frames are about to follow: more than one call is open either way.
     fn is_busy(&self) -> bool {
-        self.open_requests.load(Ordering::Relaxed) > 1
-    }
-
-    pub(crate) fn request_done(&self) {
-        if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.answered.notify_waiters();
-        }
-    }
-
-    /// Waits (at most `CLOSE_GRACE`) until every request handed out by `recv` is answered.
-    async fn drain_in_flight(&self) {
-        let drained = async {
-            loop {
-                let answered = self.answered.notified();
-                if self.in_flight.load(Ordering::SeqCst) == 0 {
-                    return;
-                }
-                answered.await;
-            }
-        };
-        if tokio::time::timeout(CLOSE_GRACE, drained).await.is_err() {
-            debug!(peer = %self.peer, "closing with requests still being handled");
-        }
+        let peer_open = self.limits.max_in_flight - self.peer_slots.available_permits();
+        peer_open + self.state().pending.len() > 1
     }
 
     /// Closes the connection: stops reading, lets requests being handled send their replies
@@ -263,9 +381,15 @@ impl Shared {
             reader.abort();
         }
         if self.failure().is_none() {
-            self.drain_in_flight().await;
+            self.handed_out.close();
+            if tokio::time::timeout(CLOSE_GRACE, self.handed_out.wait())
+                .await
+                .is_err()
+            {
+                debug!(peer = %self.peer, "closing with requests still being handled");
+            }
         }
-        self.shut(ConnectionError::closed().into());
+        self.shut(closed_error());
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
         let mut tasks = tasks.into_iter();
         if let Some(reader) = tasks.next() {
@@ -284,10 +408,15 @@ impl Shared {
     }
 
     fn dispatch_reply(&self, msg_type: u8, msg_id: u64, content: Value) -> Result<(), Error> {
-        let entry = self.state().pending.remove(&msg_id);
-        if matches!(entry, Some(Pending::Waiting(_))) {
-            self.open_requests.fetch_sub(1, Ordering::Relaxed);
-        }
+        let Some(waiter) = self.state().pending.remove(&msg_id) else {
+            if msg_id < self.next_msg_id.load(Ordering::Relaxed) {
+                debug!(peer = %self.peer, "dropping the reply to request {msg_id}: its caller stopped waiting");
+                return Ok(());
+            }
+            return Err(Error::Protocol(format!(
+                "reply to unknown request id {msg_id}"
+            )));
+        };
         let outcome = match msg_type {
             RESULT => Ok(content),
             _ => Err(Error::Remote(RemoteError::from_failure(
@@ -295,16 +424,8 @@ impl Shared {
                 content,
             ))),
         };
-        match entry {
-            Some(Pending::Waiting(tx)) => {
-                let _ = tx.send(outcome);
-                Ok(())
-            }
-            Some(Pending::Abandoned) => Ok(()),
-            None => Err(Error::Protocol(format!(
-                "reply to unknown request id {msg_id}"
-            ))),
-        }
+        let _ = waiter.send(outcome);
+        Ok(())
     }
 }
 
@@ -314,6 +435,7 @@ impl Drop for Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&self.id);
+        self.ended.cancel();
         // The reader, parked on the socket, is stopped. The writer ends by itself once it has
         // flushed what is queued (its sender is ours), unless the peer stopped reading: then
         // it gets the same grace as `close` before it is stopped too.
@@ -337,51 +459,47 @@ impl Drop for Shared {
     }
 }
 
-/// Turns a cancelled `request` future into a tombstone, so its late reply is not a protocol error.
-struct AbandonOnDrop<'a> {
+/// Forgets a request whose caller stopped waiting (cancelled or timed out): its late reply is
+/// dropped, and nothing of it stays behind.
+struct ForgetOnDrop<'a> {
     shared: &'a Shared,
     msg_id: u64,
 }
 
-impl Drop for AbandonOnDrop<'_> {
+impl Drop for ForgetOnDrop<'_> {
     fn drop(&mut self) {
-        if let Some(entry) = self.shared.state().pending.get_mut(&self.msg_id) {
-            *entry = Pending::Abandoned;
-            // Nobody waits for this reply any more: it no longer makes the connection busy.
-            self.shared.open_requests.fetch_sub(1, Ordering::Relaxed);
-        }
+        self.shared.state().pending.remove(&self.msg_id);
     }
 }
 
 async fn read_loop(
     shared: Weak<Shared>,
     reader: ReadHalf,
-    requests: mpsc::UnboundedSender<Request>,
+    requests: mpsc::Sender<Request>,
+    peer_slots: Arc<Semaphore>,
 ) {
     let mut reader = BufReader::with_capacity(IO_BUFFER, reader);
     let mut body = Vec::new();
+    let mut frames_read = 0_u64;
     let failure = loop {
-        let Some(limit) = shared.upgrade().map(|s| s.format.max_frame_size) else {
-            return;
-        };
-        match read_frame(&mut reader, &mut body, limit).await {
-            Ok(()) => {}
+        match read_one(&shared, &mut reader, &mut body, &requests, &peer_slots).await {
+            Ok(true) => frames_read += 1,
+            // Every handle is gone: the connection is being dropped.
+            Ok(false) => return,
+            Err(Error::Connection(err)) => {
+                let Some(conn) = shared.upgrade() else { return };
+                let err = conn.describe(err);
+                let peer_hung_up = matches!(
+                    err.kind(),
+                    ConnectionErrorKind::Closed | ConnectionErrorKind::Reset
+                );
+                break Error::Connection(if frames_read == 0 && peer_hung_up {
+                    err.note("before a single frame: the peer may expect TLS, or another codec")
+                } else {
+                    err
+                });
+            }
             Err(err) => break err,
-        }
-        let Some(conn) = shared.upgrade() else { return };
-        let dispatched = conn.format.decode_message(&body).and_then(
-            |(msg_type, msg_id, content)| match msg_type {
-                REQUEST => {
-                    conn.open_requests.fetch_add(1, Ordering::Relaxed);
-                    let _ = requests.send(Request::new(Arc::downgrade(&conn), msg_id, content));
-                    Ok(())
-                }
-                RESULT | EXCEPTION => conn.dispatch_reply(msg_type, msg_id, content),
-                other => Err(Error::Protocol(format!("invalid message type {other}"))),
-            },
-        );
-        if let Err(err) = dispatched {
-            break err;
         }
     };
     if let Some(conn) = shared.upgrade() {
@@ -393,15 +511,208 @@ async fn read_loop(
     }
 }
 
+/// Reads, decodes and dispatches one frame; `false` once the connection is dropped.
+async fn read_one(
+    shared: &Weak<Shared>,
+    reader: &mut BufReader<ReadHalf>,
+    body: &mut Vec<u8>,
+    requests: &mpsc::Sender<Request>,
+    peer_slots: &Arc<Semaphore>,
+) -> Result<bool, Error> {
+    let Some((limit, limits)) = shared
+        .upgrade()
+        .map(|s| (s.format.max_frame_size, s.limits))
+    else {
+        return Ok(false);
+    };
+    let idle = || shared.upgrade().is_some_and(|conn| conn.is_idle());
+    read_frame(reader, body, limit, &limits, idle).await?;
+    let Some(conn) = shared.upgrade() else {
+        return Ok(false);
+    };
+    conn.touch();
+    let decoded;
+    (decoded, *body) = decode(&conn, std::mem::take(body)).await;
+    if body.capacity() > RETAINED_READ_BUFFER {
+        *body = Vec::new();
+    }
+    match decoded? {
+        (REQUEST, msg_id, content) => {
+            drop(conn);
+            // At the in-flight bound, stop reading until a reply has been written; a peer that
+            // hangs up meanwhile still ends the connection (and its calls).
+            let slot = match peer_slots.clone().try_acquire_owned() {
+                Ok(slot) => slot,
+                Err(_) => wait_for_slot(peer_slots, reader)
+                    .await
+                    .ok_or_else(ConnectionError::closed_by_peer)?,
+            };
+            let Some(conn) = shared.upgrade() else {
+                return Ok(false);
+            };
+            let request = Request::new(Arc::downgrade(&conn), msg_id, content, slot);
+            // Cannot wait: the channel has room for every slot. A receiver that is gone drops
+            // the request, which answers it.
+            let _ = requests.try_send(request);
+            Ok(true)
+        }
+        (msg_type @ (RESULT | EXCEPTION), msg_id, content) => {
+            conn.dispatch_reply(msg_type, msg_id, content)?;
+            Ok(true)
+        }
+        (other, _, _) => Err(Error::Protocol(format!("invalid message type {other}"))),
+    }
+}
+
+/// How often a connection that stopped reading at its in-flight bound checks for a hang-up.
+const HANGUP_PROBE_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Waits for an in-flight slot; `None` if the peer hangs up first.
+async fn wait_for_slot(
+    slots: &Arc<Semaphore>,
+    reader: &mut BufReader<ReadHalf>,
+) -> Option<OwnedSemaphorePermit> {
+    let acquire = slots.clone().acquire_owned();
+    tokio::pin!(acquire);
+    loop {
+        tokio::select! {
+            slot = &mut acquire => return slot.ok(),
+            () = tokio::time::sleep(HANGUP_PROBE_INTERVAL) => {
+                if reader.get_ref().peer_gone() {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// Decodes a frame body, on a blocking thread if it is large; hands the buffer back for reuse.
+async fn decode(conn: &Arc<Shared>, body: Vec<u8>) -> (Result<(u8, u64, Value), Error>, Vec<u8>) {
+    let codec = conn.format.codec();
+    let decoded = if decoded_size_hint(codec, &body) <= BLOCKING_DECODE_THRESHOLD {
+        let decoded = conn.format.decode_message(&body);
+        (decoded, body)
+    } else {
+        let format = conn.format.clone();
+        let decoding = tokio::task::spawn_blocking(move || (format.decode_message(&body), body));
+        match decoding.await {
+            Ok(decoded) => decoded,
+            Err(err) => (
+                Err(Error::Protocol(format!("decoding a frame failed: {err}"))),
+                Vec::new(),
+            ),
+        }
+    };
+    match decoded {
+        (Err(err), body) => (Err(suspect_codec(err, codec, &body)), body),
+        ok => ok,
+    }
+}
+
+/// How large a frame body is once decoded: blosc bodies say so in their header (bytes 4..8,
+/// the uncompressed size, little endian); other codecs decode about as much as they read.
+fn decoded_size_hint(codec: Codec, body: &[u8]) -> usize {
+    match (codec, body.get(4..8)) {
+        (Codec::MsgPackBlosc, Some(nbytes)) => {
+            let nbytes = u32::from_le_bytes(nbytes.try_into().unwrap_or_default());
+            (nbytes as usize).max(body.len())
+        }
+        _ => body.len(),
+    }
+}
+
+/// Adds a hint to a decode error when the frame looks like another codec's.
+fn suspect_codec(err: Error, codec: Codec, body: &[u8]) -> Error {
+    let looks_like = match body.first() {
+        Some(b'[') => Codec::Json,
+        Some(0x93) => Codec::MsgPack,
+        // The blosc 1.x format version.
+        Some(0x02) => Codec::MsgPackBlosc,
+        _ => return err,
+    };
+    if looks_like == codec {
+        return err;
+    }
+    Error::Protocol(format!(
+        "{} (codec mismatch suspected: this connection uses {}, the frame looks like {})",
+        err.message(),
+        codec.name(),
+        looks_like.name()
+    ))
+}
+
+/// Whether a frame header is the start of a TLS record (handshake, alert, data: 0x14-0x17,
+/// then version 3.x): the peer speaks TLS to a plain connection.
+fn is_tls_record(header: &[u8; HEADER_LEN]) -> bool {
+    (0x14..=0x17).contains(&header[0]) && header[1] == 0x03 && header[2] <= 0x04
+}
+
 /// Reads one frame body into `body`, growing it only as bytes arrive.
+///
+/// Between frames it waits as long as the connection is wanted (or until it has been idle for
+/// the idle timeout); once a frame has started, every read must bring bytes within the read
+/// timeout.
 async fn read_frame(
     reader: &mut BufReader<ReadHalf>,
     body: &mut Vec<u8>,
     limit: usize,
+    limits: &Limits,
+    is_idle: impl Fn() -> bool,
 ) -> Result<(), Error> {
     let mut header = [0; HEADER_LEN];
-    if let Err(err) = reader.read_exact(&mut header).await {
-        return Err(ConnectionError::from_io(&err).into());
+    let started = loop {
+        let read = reader.read(&mut header);
+        let Some(after) = limits.idle_timeout else {
+            break read.await;
+        };
+        match tokio::time::timeout(after, read).await {
+            Ok(started) => break started,
+            Err(_) if is_idle() => {
+                return Err(ConnectionError::new(
+                    ConnectionErrorKind::TimedOut,
+                    format!("connection closed after {after:?} without a call (idle timeout)"),
+                )
+                .into())
+            }
+            Err(_) => continue,
+        }
+    };
+    let mut received = started.map_err(ConnectionError::from_io)?;
+    if received == 0 {
+        return Err(ConnectionError::closed_by_peer().into());
+    }
+    let stalled = |received: usize, size: &str| -> Error {
+        ConnectionError::new(
+            ConnectionErrorKind::TimedOut,
+            format!(
+                "the peer stalled for {:?} in the middle of a frame ({received} of {size} bytes received)",
+                limits.read_timeout
+            ),
+        )
+        .into()
+    };
+    let cut = |received: usize, size: &str| -> Error {
+        ConnectionError::new(
+            ConnectionErrorKind::Closed,
+            format!("connection closed by the peer in the middle of a frame ({received} of {size} bytes received)"),
+        )
+        .into()
+    };
+    while received < HEADER_LEN {
+        match tokio::time::timeout(limits.read_timeout, reader.read(&mut header[received..])).await
+        {
+            Err(_) => return Err(stalled(received, "4 header")),
+            Ok(Err(err)) => return Err(ConnectionError::from_io(err).into()),
+            Ok(Ok(0)) => return Err(cut(received, "4 header")),
+            Ok(Ok(n)) => received += n,
+        }
+    }
+    if is_tls_record(&header) {
+        return Err(ConnectionError::new(
+            ConnectionErrorKind::Tls,
+            "the peer speaks TLS (it sent a TLS record); connect with ChannelOptions::tls",
+        )
+        .into());
     }
     let size = u32::from_be_bytes(header) as usize;
     if size > limit {
@@ -410,25 +721,29 @@ async fn read_frame(
         )));
     }
     body.clear();
-    let read = (&mut *reader).take(size as u64).read_to_end(body).await;
-    match read {
-        Ok(n) if n == size => Ok(()),
-        Ok(_) => Err(ConnectionError::closed().into()),
-        Err(err) => Err(ConnectionError::from_io(&err).into()),
+    while body.len() < size {
+        let want = (size - body.len()).min(IO_BUFFER);
+        body.reserve(want);
+        let mut chunk = (&mut *reader).take(want as u64);
+        let read = chunk.read_buf(body);
+        match tokio::time::timeout(limits.read_timeout, read).await {
+            Err(_) => return Err(stalled(body.len(), &size.to_string())),
+            Ok(Err(err)) => return Err(ConnectionError::from_io(err).into()),
+            Ok(Ok(0)) => return Err(cut(body.len(), &size.to_string())),
+            Ok(Ok(_)) => {}
+        }
     }
+    Ok(())
 }
 
-async fn write_loop(
-    shared: Weak<Shared>,
-    writer: WriteHalf,
-    mut frames: mpsc::UnboundedReceiver<Outgoing>,
-) {
+async fn write_loop(shared: Weak<Shared>, writer: WriteHalf, mut frames: mpsc::Receiver<Outgoing>) {
     let mut writer = BufWriter::with_capacity(IO_BUFFER, writer);
     let result: std::io::Result<()> = async {
         while let Some(next) = frames.recv().await {
             match next {
-                Outgoing::Frame(frame) => {
-                    writer.write_all(&frame).await?;
+                Outgoing::Frame { bytes, _slot } => {
+                    writer.write_all(&bytes).await?;
+                    drop(_slot);
                     // Batch frames into one write: those already queued and, on a busy
                     // connection, those of tasks runnable right now (concurrent calls replying
                     // together). The yield costs a scheduler round trip, so a lone call skips it.
@@ -450,7 +765,7 @@ async fn write_loop(
     if let Err(err) = result {
         if let Some(conn) = shared.upgrade() {
             debug!(peer = %conn.peer, "write failed: {err}");
-            conn.shut(ConnectionError::from_io(&err).into());
+            conn.shut(conn.describe(ConnectionError::from_io(err)).into());
         }
     }
 }

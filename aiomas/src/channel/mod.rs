@@ -4,6 +4,26 @@
 //! Both sides may send requests on one connection; many may be in flight; replies are matched
 //! by id in any order.
 //!
+//! # Bounds
+//!
+//! A server is something strangers connect to, so every queue, task and wait of a connection
+//! is bounded (each default is a documented constant, settable in [`ChannelOptions`]):
+//!
+//! | what | default | anchor |
+//! |---|---|---|
+//! | peer's requests in flight per connection (then reading stops) | [`DEFAULT_MAX_IN_FLIGHT`] = 1,000 | tarpc `max_in_flight_requests` |
+//! | our requests queued for writing (then `send` waits) | [`DEFAULT_OUTGOING_QUEUE`] = 100 | tarpc `pending_request_buffer` |
+//! | deadline of a call | [`DEFAULT_CALL_TIMEOUT`] = 60 s | jsonrpsee `request_timeout` |
+//! | a frame that stalls between two reads | [`DEFAULT_READ_TIMEOUT`] = 60 s | nginx `client_body_timeout` |
+//! | connections per server (idlest displaced at the cap) | [`DEFAULT_MAX_CONNECTIONS`] = 10,000, at most the descriptor limit less [`DESCRIPTOR_RESERVE`] | jsonrpsee `max_connections` (100) |
+//! | listen backlog | [`DEFAULT_LISTEN_BACKLOG`] = 1,024 | tokio `TcpSocket::listen` |
+//! | TCP keepalive | [`TCP_KEEPALIVE_IDLE`] = 15 s, 9 probes | Go `net` |
+//! | frame size / decoded size | [`DEFAULT_MAX_FRAME_SIZE`], [`DEFAULT_MAX_DECODED_SIZE`] | tarpc / msgpack-python |
+//!
+//! Calls a connection serves belong to it: they are aborted when it ends. Frames that decode to
+//! more than 64 KiB are decoded on a blocking thread, so that a few large frames cannot stall
+//! the other connections.
+//!
 //! ```
 //! use aiomas::channel::{self, Addr, ChannelOptions};
 //!
@@ -35,12 +55,17 @@ use std::future::Future;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use tokio::sync::OwnedSemaphorePermit;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::debug;
 
 pub use addr::Addr;
 pub use options::{
-    ChannelOptions, Retry, DEFAULT_MAX_DECODED_SIZE, DEFAULT_MAX_FRAME_SIZE,
-    DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+    ChannelOptions, Retry, DEFAULT_CALL_TIMEOUT, DEFAULT_LISTEN_BACKLOG, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_DECODED_SIZE, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_OUTGOING_QUEUE, DEFAULT_READ_TIMEOUT, DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+    DESCRIPTOR_RESERVE, TCP_KEEPALIVE_IDLE,
 };
 pub use server::Server;
 
@@ -88,16 +113,18 @@ impl Channel {
             .with_decoded_limit(options.get_max_decoded_size())
             .bind(id, served_root);
         Channel {
-            shared: Shared::spawn(stream, format, id),
+            shared: Shared::spawn(stream, format, id, options.limits),
         }
     }
 
-    /// Sends a request and waits for the peer's reply.
+    /// Sends a request and waits for the peer's reply, at most the connection's
+    /// [call timeout](ChannelOptions::call_timeout).
     ///
     /// Fails with [`Error::Remote`] if the peer answered with an exception, with
-    /// [`Error::Connection`] if the connection went away first, and with
-    /// [`Error::FrameTooLarge`] or [`Error::Serialization`] (for this call only) if the request
-    /// cannot be sent.
+    /// [`Error::Connection`] if the connection went away first, with [`Error::Timeout`] if no
+    /// reply came in time (the connection stays usable), and with [`Error::FrameTooLarge`] or
+    /// [`Error::Serialization`] (for this call only) if the request cannot be sent. Waits while
+    /// the outgoing queue is full.
     ///
     /// ```
     /// use aiomas::channel::{self, Addr, ChannelOptions};
@@ -120,7 +147,44 @@ impl Channel {
     /// # }
     /// ```
     pub async fn send(&self, content: impl Into<Value>) -> Result<Value, Error> {
-        self.shared.request(&content.into()).await
+        self.send_with_timeout(content, self.call_timeout()).await
+    }
+
+    /// Like [`send`](Self::send), with a deadline of its own (`None`: wait forever).
+    ///
+    /// ```
+    /// use aiomas::channel::{self, Addr, ChannelOptions};
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// // A server that never answers.
+    /// let server = channel::start_server(Addr::tcp("127.0.0.1", 0), ChannelOptions::default(), |channel| async move {
+    ///     let mut held = Vec::new();
+    ///     while let Ok(request) = channel.recv().await {
+    ///         held.push(request);
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let err = channel.send_with_timeout("ohai", Some(Duration::from_millis(50))).await.unwrap_err();
+    /// assert!(matches!(err, aiomas::Error::Timeout { .. }), "{err}");
+    /// assert!(!channel.is_closed());
+    /// # server.close().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn send_with_timeout(
+        &self,
+        content: impl Into<Value>,
+        timeout: Option<Duration>,
+    ) -> Result<Value, Error> {
+        self.shared.request(&content.into(), timeout).await
+    }
+
+    /// The default deadline of calls on this connection ([`ChannelOptions::call_timeout`]).
+    pub fn call_timeout(&self) -> Option<Duration> {
+        self.shared.limits.call_timeout
     }
 
     /// Waits for the next request from the peer.
@@ -160,7 +224,7 @@ impl Channel {
     /// Takes the peer's requests out of the channel, for a layer that serves them for as long
     /// as the connection lives (not as long as some handle to it); `recv` then fails.
     pub(crate) fn take_requests(&self) -> Requests {
-        let (_, closed) = tokio::sync::mpsc::unbounded_channel();
+        let (_, closed) = tokio::sync::mpsc::channel(1);
         let incoming = match self.shared.incoming.try_lock() {
             Ok(mut incoming) => std::mem::replace(&mut *incoming, closed),
             // Someone waits in `recv`: they keep the requests; the taker sees none.
@@ -170,6 +234,7 @@ impl Channel {
             incoming,
             connection: Arc::downgrade(&self.shared),
             peer: self.shared.peer.clone(),
+            ended: self.shared.ended.clone(),
         }
     }
 
@@ -218,9 +283,10 @@ impl Eq for Channel {}
 
 /// The peer's requests of one connection; ends when the connection does.
 pub(crate) struct Requests {
-    incoming: tokio::sync::mpsc::UnboundedReceiver<Request>,
+    incoming: tokio::sync::mpsc::Receiver<Request>,
     connection: Weak<Shared>,
     peer: String,
+    ended: CancellationToken,
 }
 
 impl Requests {
@@ -231,6 +297,11 @@ impl Requests {
             Some(connection) => Some(connection.take_request(request)),
             None => Some(request),
         }
+    }
+
+    /// Cancelled once the connection is gone (after `close` has given handlers their grace).
+    pub(crate) fn ended(&self) -> CancellationToken {
+        self.ended.clone()
     }
 
     /// Why the connection ended.
@@ -249,6 +320,11 @@ impl Requests {
 
 /// A request from the peer, received with [`Channel::recv`]. Answer it with
 /// [`reply`](Self::reply) or [`fail`](Self::fail).
+///
+/// A request dropped without an answer is answered for you (the peer reads
+/// `RuntimeError: the request was dropped without a reply`), so no caller waits forever.
+/// Until its reply is written, it holds one of the connection's
+/// [in-flight slots](ChannelOptions::max_in_flight).
 ///
 /// ```
 /// use aiomas::channel::{self, Addr, ChannelOptions};
@@ -274,17 +350,25 @@ pub struct Request {
     connection: Weak<Shared>,
     msg_id: u64,
     content: Value,
-    /// Counted as in flight (handed out by `recv`) until answered or dropped.
-    tracked: bool,
+    /// The in-flight slot; the reply takes it along until it is written.
+    slot: Option<OwnedSemaphorePermit>,
+    /// Held while handed out by `recv`: `close` waits (briefly) for the answer.
+    pub(crate) handed_out: Option<TaskTrackerToken>,
 }
 
 impl Request {
-    pub(crate) fn new(connection: Weak<Shared>, msg_id: u64, content: Value) -> Self {
+    pub(crate) fn new(
+        connection: Weak<Shared>,
+        msg_id: u64,
+        content: Value,
+        slot: OwnedSemaphorePermit,
+    ) -> Self {
         Request {
             connection,
             msg_id,
             content,
-            tracked: false,
+            slot: Some(slot),
+            handed_out: None,
         }
     }
 
@@ -333,23 +417,23 @@ impl Request {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn reply(self, result: impl Into<Value>) -> Result<(), Error> {
+    pub fn reply(mut self, result: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
-        connection.reply(self.msg_id, &result.into())
+        connection.reply(self.msg_id, &result.into(), self.slot.take())
     }
 
     /// Answers with an exception: the peer reads `kind: message` as the last line of the
     /// traceback (Python raises `RemoteException`).
-    pub fn fail(self, kind: &str, message: &str) -> Result<(), Error> {
+    pub fn fail(mut self, kind: &str, message: &str) -> Result<(), Error> {
         let connection = self.connection()?;
-        connection.fail(self.msg_id, kind, message)
+        connection.fail(self.msg_id, kind, message, self.slot.take())
     }
 
     /// Answers with an exception reply whose content is `failure` as it is, for peers that
     /// expect another shape than a traceback text (mosaik: `[type, message, *traceback]`).
-    pub fn fail_with(self, failure: impl Into<Value>) -> Result<(), Error> {
+    pub fn fail_with(mut self, failure: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
-        connection.fail_with(self.msg_id, &failure.into())
+        connection.fail_with(self.msg_id, &failure.into(), self.slot.take())
     }
 
     /// The channel the request arrived on, if the connection is still alive.
@@ -360,10 +444,18 @@ impl Request {
 
 impl Drop for Request {
     fn drop(&mut self) {
+        let Some(slot) = self.slot.take() else { return };
         if let Some(connection) = self.connection.upgrade() {
-            connection.request_closed();
-            if self.tracked {
-                connection.request_done();
+            if connection.failure().is_none() {
+                let sent = connection.fail(
+                    self.msg_id,
+                    "RuntimeError",
+                    "the request was dropped without a reply",
+                    Some(slot),
+                );
+                if let Err(err) = sent {
+                    debug!("could not answer a dropped request: {err}");
+                }
             }
         }
     }
@@ -432,7 +524,7 @@ pub(crate) async fn connect_with_retry(addr: &Addr, retry: Retry) -> Result<Stre
     loop {
         let err = match transport::connect(addr).await {
             Ok(stream) => return Ok(stream),
-            Err(err) => ConnectionError::from_io(&err),
+            Err(err) => ConnectionError::from_io(err),
         };
         let may_retry = err.kind() == ConnectionErrorKind::Refused;
         let out_of_time = match retry {
@@ -441,11 +533,7 @@ pub(crate) async fn connect_with_retry(addr: &Addr, retry: Retry) -> Result<Stre
             Retry::Forever => false,
         };
         if !may_retry || out_of_time {
-            return Err(ConnectionError::new(
-                err.kind(),
-                format!("cannot connect to {addr}: {err}"),
-            )
-            .into());
+            return Err(err.context(format!("cannot connect to {addr}")).into());
         }
         debug!("could not connect to {addr}, retrying in {delay:?}");
         let delay_now = match retry {

@@ -1,4 +1,5 @@
-//! Settings of a channel: codec, extra serializers, frame limit, connect retries, TLS.
+//! Settings of a channel: codec, extra serializers, frame limit, connect retries, TLS, and the
+//! bounds that keep a connection's memory, tasks and waits finite under hostile load.
 
 use std::time::Duration;
 
@@ -35,6 +36,57 @@ pub const DEFAULT_MAX_DECODED_SIZE: usize = DECODED_BYTES_PER_BODY_BYTE * DEFAUL
 /// and a TLS client facing a plain server that waits for a frame would hang. Python's asyncio
 /// allows 60 s; 10 s fails such connections sooner while leaving ample room for real ones.
 pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default bound on the peer's requests in flight on one connection: 1,000, as tarpc's
+/// `max_in_flight_requests`.
+///
+/// A request is in flight from the moment its frame is read until its reply has been written to
+/// the socket. At the bound the connection stops reading, so TCP pushes back on the peer; no
+/// request is dropped. Replies waiting for a slow reader are bounded by it too.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1_000;
+
+/// The default bound on our own requests queued for sending on one connection: 100, as tarpc's
+/// `pending_request_buffer`. A [`Channel::send`](super::Channel::send) beyond it waits until the
+/// writer has caught up.
+pub const DEFAULT_OUTGOING_QUEUE: usize = 100;
+
+/// The default deadline of a call: 60 s, as jsonrpsee's client `request_timeout`.
+///
+/// A call without a reply by then fails with [`Error::Timeout`](crate::Error::Timeout); the
+/// connection stays usable and the late reply is dropped. Python aiomas waits forever; set
+/// `None` with [`ChannelOptions::call_timeout`] to do the same.
+pub const DEFAULT_CALL_TIMEOUT: Option<Duration> = Some(Duration::from_secs(60));
+
+/// The default bound on a stalled frame: 60 s, as nginx's `client_body_timeout` (the time
+/// allowed between two successive reads of a request body).
+///
+/// Once a frame has started, each further read must bring bytes within this time, or the
+/// connection is closed and its buffer freed. An idle connection (between frames) is not cut by
+/// it; see [`ChannelOptions::idle_timeout`].
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The default cap on a server's connections: 10,000 (the classic "C10k" figure).
+///
+/// jsonrpsee caps a public JSON-RPC server at 100; a container is contacted by every container
+/// and simulator of its system, so ours is higher. The cap in force is never above the
+/// process's descriptor limit less [`DESCRIPTOR_RESERVE`]. At the cap, a new connection
+/// displaces the connection that has been idle longest with no call in flight; if every
+/// connection is busy, the new one is refused.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// Descriptors kept free of a server's connections for everything else of the process (files,
+/// outgoing connections, the runtime's own): 64, or an eighth of the limit if that is more.
+pub const DESCRIPTOR_RESERVE: usize = 64;
+
+/// The default listen backlog: 1,024, as tokio's `TcpSocket::listen` example (nginx and Node use
+/// 511). Linux caps it at `net.core.somaxconn` (4,096 since Linux 5.4). Python's asyncio uses 100,
+/// which is what made a 1,000-connection burst stall on SYN retries.
+pub const DEFAULT_LISTEN_BACKLOG: u32 = 1_024;
+
+/// TCP keepalive, as Go's `net` package does by default: the first probe after 15 s of silence,
+/// then every 15 s, and the connection is dropped after 9 unanswered probes (so a half-open peer
+/// is detected after about 2.5 min).
+pub const TCP_KEEPALIVE_IDLE: Duration = Duration::from_secs(15);
 
 /// How `open_connection` treats a refused connection, like Python's `timeout` argument.
 ///
@@ -91,6 +143,33 @@ pub struct ChannelOptions {
     pub(crate) tls: Option<TlsConfig>,
     #[cfg(feature = "tls")]
     pub(crate) tls_handshake_timeout: Duration,
+    pub(crate) limits: Limits,
+}
+
+/// The bounds of one connection (see the setters of [`ChannelOptions`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_in_flight: usize,
+    pub(crate) outgoing_queue: usize,
+    pub(crate) call_timeout: Option<Duration>,
+    pub(crate) read_timeout: Duration,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) max_connections: usize,
+    pub(crate) listen_backlog: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            outgoing_queue: DEFAULT_OUTGOING_QUEUE,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            idle_timeout: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            listen_backlog: DEFAULT_LISTEN_BACKLOG,
+        }
+    }
 }
 
 impl Default for ChannelOptions {
@@ -105,6 +184,7 @@ impl Default for ChannelOptions {
             tls: None,
             #[cfg(feature = "tls")]
             tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+            limits: Limits::default(),
         }
     }
 }
@@ -176,6 +256,61 @@ impl ChannelOptions {
     pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.tls_handshake_timeout = timeout;
         self
+    }
+
+    /// Sets how many of the peer's requests may be in flight on one connection
+    /// ([`DEFAULT_MAX_IN_FLIGHT`] by default, at least 1). At the bound the connection stops
+    /// reading until a reply has been written.
+    pub fn max_in_flight(mut self, requests: usize) -> Self {
+        self.limits.max_in_flight = requests.max(1);
+        self
+    }
+
+    /// Sets how many of our requests may wait to be written on one connection
+    /// ([`DEFAULT_OUTGOING_QUEUE`] by default, at least 1); `send` waits beyond it.
+    pub fn outgoing_queue(mut self, frames: usize) -> Self {
+        self.limits.outgoing_queue = frames.max(1);
+        self
+    }
+
+    /// Sets the default deadline of every call on the connection ([`DEFAULT_CALL_TIMEOUT`] by
+    /// default; `None`: wait forever, as Python aiomas). Proxies may override it per call with
+    /// [`Proxy::with_timeout`](crate::rpc::Proxy::with_timeout).
+    pub fn call_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.limits.call_timeout = timeout;
+        self
+    }
+
+    /// Sets how long a started frame may stall between two reads ([`DEFAULT_READ_TIMEOUT`] by
+    /// default) before the connection is closed.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.read_timeout = timeout;
+        self
+    }
+
+    /// Closes a connection that has had no call in flight and no frame for `timeout`
+    /// (`None`, the default: idle connections stay open, as in Python aiomas).
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.limits.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets the most connections a server keeps ([`DEFAULT_MAX_CONNECTIONS`] by default, at
+    /// least 1); the process's descriptor limit less a reserve caps it further.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.limits.max_connections = connections.max(1);
+        self
+    }
+
+    /// Sets the listen backlog of a TCP server ([`DEFAULT_LISTEN_BACKLOG`] by default).
+    pub fn listen_backlog(mut self, backlog: u32) -> Self {
+        self.limits.listen_backlog = backlog.max(1);
+        self
+    }
+
+    /// The default deadline of calls (see [`call_timeout`](Self::call_timeout)).
+    pub fn get_call_timeout(&self) -> Option<Duration> {
+        self.limits.call_timeout
     }
 
     /// The codec in use.

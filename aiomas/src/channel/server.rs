@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use super::connection::Shared;
+use super::options::DESCRIPTOR_RESERVE;
 use super::transport::{Listener, Stream};
 use super::{Addr, Channel, ChannelOptions};
 use crate::tls::Acceptor;
@@ -70,7 +71,8 @@ impl Server {
     {
         options.codec.available()?;
         let acceptor = Acceptor::new(&addr, &options)?;
-        let (mut listener, bound) = Listener::bind(&addr).await?;
+        let (mut listener, bound) = Listener::bind(&addr, options.limits.listen_backlog).await?;
+        let cap = connection_cap(options.limits.max_connections, open_file_limit());
         let connections: Arc<Mutex<Vec<Weak<Shared>>>> = Arc::default();
         let handlers: Arc<Mutex<JoinSet<()>>> = Arc::default();
         let closed = CancellationToken::new();
@@ -91,6 +93,10 @@ impl Server {
                         }
                     };
                     debug!(peer = %stream.peer, "accepted connection");
+                    if !make_room(&connections, cap) {
+                        warn!(peer = %stream.peer, "refusing a connection: all {cap} connections are busy");
+                        continue;
+                    }
                     if let Some(acceptor) = &acceptor {
                         // The handshake runs in the connection's own task: a client that
                         // never speaks must not hold up accepting the others.
@@ -187,6 +193,50 @@ impl Drop for Server {
     }
 }
 
+/// The most connections a server keeps: `configured`, but never more than the descriptor limit
+/// allows with [`DESCRIPTOR_RESERVE`] (or an eighth of the limit, if more) kept free.
+fn connection_cap(configured: usize, open_file_limit: Option<usize>) -> usize {
+    match open_file_limit {
+        Some(limit) => {
+            let reserve = DESCRIPTOR_RESERVE.max(limit / 8);
+            configured.min(limit.saturating_sub(reserve)).max(1)
+        }
+        None => configured,
+    }
+}
+
+/// The process's soft limit on open file descriptors (Linux: from `/proc/self/limits`).
+fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// Makes room for one more connection under `cap`: at the cap, the connection that has been
+/// idle longest with no call in flight is displaced. `false` if every connection is busy.
+fn make_room(connections: &Connections, cap: usize) -> bool {
+    let mut live = connections.lock().unwrap_or_else(|p| p.into_inner());
+    live.retain(|c| c.upgrade().is_some_and(|c| c.failure().is_none()));
+    if live.len() < cap {
+        return true;
+    }
+    let idlest = live
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.upgrade().map(|c| (i, c)))
+        .filter(|(_, c)| c.is_idle())
+        .min_by_key(|(_, c)| c.last_active());
+    let Some((index, connection)) = idlest else {
+        return false;
+    };
+    debug!(peer = %connection.peer, "displacing the longest-idle connection to make room");
+    connection.displace(&format!(
+        "connection closed by the server: it is at its cap of {cap} connections and this one was idle longest"
+    ));
+    live.swap_remove(index);
+    true
+}
+
 /// Runs the TLS handshake of an accepted connection (bounded by the handshake timeout), then
 /// serves it like a plain one. A failed handshake is logged and the connection dropped.
 async fn serve_tls<F, Fut>(
@@ -222,4 +272,24 @@ async fn serve_tls<F, Fut>(
         channel
     };
     on_client(channel).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connection_cap_keeps_descriptors_in_reserve() {
+        assert_eq!(connection_cap(10_000, Some(1024)), 1024 - 128);
+        assert_eq!(connection_cap(10_000, Some(256)), 256 - 64);
+        assert_eq!(connection_cap(100, Some(20_000)), 100);
+        assert_eq!(connection_cap(100, Some(10)), 1);
+        assert_eq!(connection_cap(100, None), 100);
+    }
+
+    #[test]
+    fn the_descriptor_limit_is_read() {
+        let limit = open_file_limit().expect("/proc/self/limits names the descriptor limit");
+        assert!(limit >= 16, "{limit}");
+    }
 }

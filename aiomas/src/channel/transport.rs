@@ -4,16 +4,57 @@ use std::collections::HashMap;
 use std::io;
 use std::sync::{Mutex, OnceLock};
 
-use tokio::io::{AsyncRead, AsyncWrite, DuplexStream};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, Interest, Ready};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 #[cfg(unix)]
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
 use super::addr::Addr;
+use super::options::TCP_KEEPALIVE_IDLE;
+
+/// Unanswered keepalive probes after which a TCP peer counts as gone (Go's default).
+const TCP_KEEPALIVE_PROBES: u32 = 9;
 
 /// The read half of a connection.
-pub(crate) type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
+pub(crate) type ReadHalf = Box<dyn ReadStream>;
+
+/// A read half that can tell, without reading, whether the peer has hung up: a connection that
+/// stopped reading at its in-flight bound must still notice it and end the peer's calls.
+pub(crate) trait ReadStream: AsyncRead + Send + Unpin {
+    /// Whether the peer closed or reset the connection (`false` if the transport cannot tell).
+    fn peer_gone(&self) -> bool {
+        false
+    }
+}
+
+impl ReadStream for tokio::net::tcp::OwnedReadHalf {
+    fn peer_gone(&self) -> bool {
+        read_closed(self.ready(Interest::READABLE))
+    }
+}
+
+#[cfg(unix)]
+impl ReadStream for tokio::net::unix::OwnedReadHalf {
+    fn peer_gone(&self) -> bool {
+        read_closed(self.ready(Interest::READABLE))
+    }
+}
+
+/// Local queues and TLS streams cannot tell.
+impl<T: AsyncRead + Send> ReadStream for tokio::io::ReadHalf<T> {}
+
+/// Polls a readiness future once: has the socket seen the peer's FIN or a reset? Readiness is
+/// only looked at, never cleared, so the reader that owns the socket loses nothing.
+fn read_closed(ready: impl std::future::Future<Output = io::Result<Ready>>) -> bool {
+    let mut ready = std::pin::pin!(ready);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match ready.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(Ok(ready)) => ready.is_read_closed(),
+        std::task::Poll::Ready(Err(_)) => true,
+        std::task::Poll::Pending => false,
+    }
+}
 /// The write half of a connection.
 pub(crate) type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
 
@@ -28,6 +69,12 @@ impl Stream {
     fn tcp(stream: TcpStream) -> io::Result<Stream> {
         // Requests are small and latency-bound; Nagle's algorithm would add up to 40 ms each.
         stream.set_nodelay(true)?;
+        // Detects half-open peers (a crashed host, a dropped NAT entry), which never send a FIN.
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(TCP_KEEPALIVE_IDLE)
+            .with_interval(TCP_KEEPALIVE_IDLE)
+            .with_retries(TCP_KEEPALIVE_PROBES);
+        socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
         let peer = stream
             .peer_addr()
             .map(|a| a.to_string())
@@ -117,11 +164,12 @@ pub(crate) enum Listener {
 }
 
 impl Listener {
-    /// Binds `addr`; returns the listener and the address it really got (port 0 resolved).
-    pub(crate) async fn bind(addr: &Addr) -> io::Result<(Listener, Addr)> {
+    /// Binds `addr` (a TCP socket with a listen queue of `backlog`); returns the listener and
+    /// the address it really got (port 0 resolved).
+    pub(crate) async fn bind(addr: &Addr, backlog: u32) -> io::Result<(Listener, Addr)> {
         match addr {
             Addr::Tcp { host, port } => {
-                let listener = TcpListener::bind((host.as_str(), *port)).await?;
+                let listener = bind_tcp(host, *port, backlog).await?;
                 let bound = Addr::tcp(host.clone(), listener.local_addr()?.port());
                 Ok((Listener::Tcp(listener), bound))
             }
@@ -183,6 +231,31 @@ impl Drop for Listener {
             }
         }
     }
+}
+
+/// Binds the first address `host` resolves to that accepts a listener, as `TcpListener::bind`
+/// does, with a listen queue of `backlog` instead of the standard library's fixed one.
+async fn bind_tcp(host: &str, port: u16, backlog: u32) -> io::Result<TcpListener> {
+    let mut last_error = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        // As the standard library does: a restarted server can rebind at once.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(backlog)) {
+            Ok(listener) => return Ok(listener),
+            Err(err) => last_error = Some(err),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{host:?} resolves to no address"),
+        )
+    }))
 }
 
 /// A socket file left behind by a dead server would make `bind` fail; replace it, as asyncio does.

@@ -240,6 +240,11 @@ impl WireFormat {
         }
     }
 
+    /// The codec of the frames.
+    pub(crate) fn codec(&self) -> Codec {
+        self.codec
+    }
+
     pub(crate) fn with_limit(mut self, max_frame_size: usize) -> Self {
         self.max_frame_size = max_frame_size;
         self

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
+use tokio::task::JoinSet;
 use tracing::debug;
 
 use super::service::call;
@@ -85,7 +86,6 @@ pub struct RpcClient {
 }
 
 impl RpcClient {
-    /// A client that serves `root` (if any) in a task of its own.
     /// A client that serves `root` (if any) in a task of its own, for as long as the connection
     /// lives: proxies keep it alive after the client is dropped, and the peer is still served.
     pub(crate) fn spawn(channel: Channel, root: Option<Arc<Root>>) -> RpcClient {
@@ -173,13 +173,17 @@ impl fmt::Debug for RpcClient {
 
 /// Serves `root` on a connection's requests until the connection ends. A server keeps the
 /// connection open meanwhile (`keep_open`); a client's connection lives as long as its handles.
+///
+/// The calls belong to the connection: once it is gone (the peer hung up, it was closed, the
+/// server closed), those still running are aborted, and nothing of them remains.
 pub(crate) async fn serve(
     mut requests: Requests,
     root: Option<Arc<Root>>,
     reset: Arc<ResetWatch>,
     keep_open: Option<Channel>,
 ) {
-    while let Some(request) = requests.next().await {
+    let mut calls = JoinSet::new();
+    while let Some(request) = next_request(&mut requests, &mut calls).await {
         // Run the call inline until it first waits: replies of calls that complete at once
         // then leave together in one write. Calls that wait go on in their own task, so they
         // still run concurrently.
@@ -187,9 +191,16 @@ pub(crate) async fn serve(
         let finished =
             std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
         if !finished {
-            tokio::spawn(call);
+            calls.spawn(call);
         }
     }
+    // A closing connection gives running calls a moment to reply; then they are aborted.
+    let ended = requests.ended();
+    tokio::select! {
+        () = async { while calls.join_next().await.is_some() {} } => {}
+        () = ended.cancelled() => {}
+    }
+    calls.shutdown().await;
     drop(keep_open);
     let err = requests.failure();
     debug!(peer = %requests.peer(), "RPC connection ended: {err}");
@@ -201,6 +212,20 @@ pub(crate) async fn serve(
             .take()
         {
             callback(&err);
+        }
+    }
+}
+
+/// The next request, reaping the calls that finished meanwhile.
+async fn next_request(requests: &mut Requests, calls: &mut JoinSet<()>) -> Option<Request> {
+    loop {
+        if calls.is_empty() {
+            return requests.next().await;
+        }
+        tokio::select! {
+            biased;
+            request = requests.next() => return request,
+            Some(_) = calls.join_next() => {}
         }
     }
 }

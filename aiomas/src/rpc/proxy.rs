@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -40,6 +41,8 @@ pub struct Proxy {
     local: Option<Arc<LocalEndpoint>>,
     target: ServiceRef,
     label: Option<Arc<str>>,
+    /// The deadline of each call (the connection's call timeout unless set).
+    timeout: Option<Duration>,
 }
 
 impl Proxy {
@@ -49,6 +52,7 @@ impl Proxy {
             home: Home::Connection(channel.id()),
         };
         Proxy {
+            timeout: channel.call_timeout(),
             channel: Some(channel),
             local: None,
             target,
@@ -65,6 +69,7 @@ impl Proxy {
             },
             channel: None,
             local: Some(endpoint),
+            timeout: crate::channel::DEFAULT_CALL_TIMEOUT,
             label: None,
         }
     }
@@ -78,6 +83,9 @@ impl Proxy {
             Home::Local(root) => (None, LocalEndpoint::lookup(root)),
         };
         Proxy {
+            timeout: channel
+                .as_ref()
+                .map_or(crate::channel::DEFAULT_CALL_TIMEOUT, Channel::call_timeout),
             channel,
             local,
             target,
@@ -89,6 +97,30 @@ impl Proxy {
     /// connection.
     pub fn is_local(&self) -> bool {
         self.local.is_some()
+    }
+
+    /// The same proxy with a deadline of its own for each call (`None`: wait forever); by
+    /// default it is the connection's [call timeout](crate::channel::ChannelOptions::call_timeout).
+    ///
+    /// A call without a reply in time fails with [`Error::Timeout`]; the connection stays
+    /// usable and the late reply is dropped.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: aiomas::rpc::RpcClient) -> aiomas::Result<()> {
+    /// use std::time::Duration;
+    /// let patient = client.remote().with_timeout(Some(Duration::from_secs(600)));
+    /// patient.call("simulate", vec![]).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Proxy {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The deadline of each call made through this proxy.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
     }
 
     /// Sets how the proxy is displayed (agents show as `NameProxy('URL')`).
@@ -122,6 +154,7 @@ impl Proxy {
                 home: self.target.home,
             },
             label: None,
+            timeout: self.timeout,
         }
     }
 
@@ -148,7 +181,17 @@ impl Proxy {
         if let Some(local) = &self.local {
             let path = self.method_path(method);
             let function = path.rsplit('/').next().unwrap_or_default().to_owned();
-            return local.call(path, Args::new(function, args, kwargs)).await;
+            let call = local.call(path, Args::new(function, args, kwargs));
+            // The same deadline as a remote call; the call itself runs on to its end.
+            return match self.timeout {
+                Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
+                    Err(Error::Timeout {
+                        peer: local.origin().to_string(),
+                        after,
+                    })
+                }),
+                None => call.await,
+            };
         }
         let channel = self.channel.as_ref().ok_or_else(|| self.unreachable())?;
         let kwargs = Value::Map(
@@ -162,7 +205,7 @@ impl Proxy {
             Value::List(args),
             kwargs,
         ]);
-        channel.send(request).await
+        channel.send_with_timeout(request, self.timeout).await
     }
 
     /// Calls `method` and decodes the result into `R` (used by typed proxies).
@@ -244,6 +287,12 @@ pub trait FromProxy: Sized {
     fn from_proxy(proxy: Proxy) -> Self;
     /// The dynamic proxy inside.
     fn proxy(&self) -> &Proxy;
+
+    /// The same typed proxy with a deadline of its own for each call (see
+    /// [`Proxy::with_timeout`]), e.g. `calc.with_timeout(Some(Duration::from_secs(1))).add(1, 2)`.
+    fn with_timeout(&self, timeout: Option<Duration>) -> Self {
+        Self::from_proxy(self.proxy().clone().with_timeout(timeout))
+    }
 }
 
 impl FromProxy for Proxy {
