@@ -436,6 +436,13 @@ impl Request {
         connection.fail_with(self.msg_id, &failure.into(), self.slot.take())
     }
 
+    /// Consumes the request without any reply, for protocols where silence is the answer
+    /// (mosaik's `stop`). Unlike dropping it, which answers with a `RuntimeError`, the peer
+    /// gets nothing; the in-flight slot is freed.
+    pub fn leave_unanswered(mut self) {
+        self.slot.take();
+    }
+
     /// The channel the request arrived on, if the connection is still alive.
     pub fn channel(&self) -> Option<Channel> {
         self.connection.upgrade().map(|shared| Channel { shared })

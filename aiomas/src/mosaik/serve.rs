@@ -66,7 +66,7 @@ pub async fn run_simulator<S: Simulator>(channel: Channel, sim: &mut S) -> Resul
         debug!("calling {method}(*{args:?}, **{kwargs:?})");
         if method == "stop" {
             // mosaik-api-v3 ends without answering; mosaik does not wait for a reply.
-            drop(request);
+            request.leave_unanswered();
             break Ok(Ended::Stopped);
         }
         let args = Args::new(format!("{}.{method}", sim.name()), args, kwargs);
