@@ -225,7 +225,11 @@ impl std::error::Error for RemoteError {}
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> aiomas::Result<()> {
 /// let server = channel::start_server(Addr::local("kind-docs"), ChannelOptions::default(), |channel| async move {
-///     drop(channel.recv().await); // takes one request, then hangs up without answering
+///     // Takes one request, then hangs up without answering it.
+///     if let Ok(request) = channel.recv().await {
+///         request.leave_unanswered();
+///     }
+///     channel.close().await;
 /// })
 /// .await?;
 /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
