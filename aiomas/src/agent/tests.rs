@@ -353,9 +353,7 @@ async fn connect_bounds_validate_aid() {
     let server = rpc::start_server(Addr::tcp("127.0.0.1", 0), silent, ChannelOptions::default())
         .await
         .unwrap();
-    let Addr::Tcp { port, .. } = server.addr().clone() else {
-        unreachable!()
-    };
+    let port = server.addr().port().expect("a TCP server");
     let c =
         container(ContainerOptions::default().validate_timeout(Duration::from_millis(200))).await;
     let url = format!("tcp://127.0.0.1:{port}/0");
@@ -378,9 +376,7 @@ async fn an_empty_host_binds_all_interfaces_like_python() {
         .unwrap();
     let agent = c.spawn(|_| Plain).unwrap();
     assert!(!c.base_url().contains("0.0.0.0") && !c.base_url().starts_with("tcp://:"));
-    let Some(Addr::Tcp { port, .. }) = c.addr() else {
-        unreachable!()
-    };
+    let port = c.addr().and_then(|addr| addr.port()).expect("a TCP server");
     let peer = container(ContainerOptions::default()).await;
     // Reachable through loopback and through the advertised address.
     for url in [format!("tcp://127.0.0.1:{port}/0"), agent.addr().to_owned()] {

@@ -29,8 +29,8 @@ const HANDLER_GRACE: Duration = Duration::from_secs(5);
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> aiomas::Result<()> {
 /// let server = channel::start_server(Addr::tcp("127.0.0.1", 0), ChannelOptions::default(), |_channel| async {}).await?;
-/// let Addr::Tcp { port, .. } = server.addr() else { unreachable!() };
-/// assert_ne!(*port, 0); // the free port it got
+/// let port = server.addr().port().expect("a TCP server");
+/// assert_ne!(port, 0); // the free port it got
 /// assert!(channel::open_connection(server.addr(), ChannelOptions::default()).await.is_ok());
 /// server.close().await;
 /// assert!(channel::open_connection(server.addr(), ChannelOptions::default()).await.is_err());

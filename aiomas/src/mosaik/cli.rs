@@ -221,10 +221,10 @@ pub async fn run_as_server<S: Simulator>(
 /// ```no_run
 /// # struct MySim;
 /// # impl aiomas::mosaik::Simulator for MySim {
-/// #   async fn init(&mut self, _: &str, _: f64, _: &mut aiomas::mosaik::Params, _: &aiomas::mosaik::MosaikProxy) -> Result<aiomas::mosaik::Meta, aiomas::rpc::Exception> { todo!() }
-/// #   async fn create(&mut self, _: usize, _: &str, _: &mut aiomas::mosaik::Params) -> Result<Vec<aiomas::mosaik::CreatedEntity>, aiomas::rpc::Exception> { todo!() }
-/// #   async fn step(&mut self, _: u64, _: aiomas::mosaik::Inputs, _: u64) -> Result<Option<u64>, aiomas::rpc::Exception> { todo!() }
-/// #   async fn get_data(&mut self, _: aiomas::mosaik::OutputRequest) -> Result<aiomas::mosaik::OutputData, aiomas::rpc::Exception> { todo!() }
+/// #   async fn init(&mut self, _: &str, _: f64, _: &mut aiomas::mosaik::Params, _: &aiomas::mosaik::MosaikProxy) -> Result<aiomas::mosaik::Meta, aiomas::rpc::Exception> { Err(aiomas::rpc::Exception::new("NotImplementedError", "an example")) }
+/// #   async fn create(&mut self, _: usize, _: &str, _: &mut aiomas::mosaik::Params) -> Result<Vec<aiomas::mosaik::CreatedEntity>, aiomas::rpc::Exception> { Err(aiomas::rpc::Exception::new("NotImplementedError", "an example")) }
+/// #   async fn step(&mut self, _: u64, _: aiomas::mosaik::Inputs, _: u64) -> Result<Option<u64>, aiomas::rpc::Exception> { Err(aiomas::rpc::Exception::new("NotImplementedError", "an example")) }
+/// #   async fn get_data(&mut self, _: aiomas::mosaik::OutputRequest) -> Result<aiomas::mosaik::OutputData, aiomas::rpc::Exception> { Err(aiomas::rpc::Exception::new("NotImplementedError", "an example")) }
 /// # }
 /// fn main() -> std::process::ExitCode {
 ///     aiomas::mosaik::start_simulation(MySim)
