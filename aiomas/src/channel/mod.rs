@@ -47,6 +47,8 @@
 mod addr;
 mod connection;
 mod options;
+mod outbox;
+mod reader;
 mod server;
 mod transport;
 
