@@ -26,6 +26,8 @@ use crate::codec::{Codec, WireFormat};
 use crate::error::{ConnectionError, ConnectionErrorKind, RemoteError};
 use crate::{Error, Value};
 
+mod encode;
+
 pub(crate) const REQUEST: u8 = 0;
 pub(crate) const RESULT: u8 = 1;
 pub(crate) const EXCEPTION: u8 = 2;
@@ -190,16 +192,7 @@ impl Shared {
 
     /// Encodes `[msg_type, msg_id, content]` into a complete frame, refusing oversized ones.
     fn frame(&self, msg_type: u8, msg_id: u64, content: &Value) -> Result<Vec<u8>, Error> {
-        let mut frame = vec![0; HEADER_LEN];
-        self.format
-            .encode_message(msg_type, msg_id, content, &mut frame)?;
-        let size = frame.len() - HEADER_LEN;
-        let limit = self.format.max_frame_size.min(u32::MAX as usize);
-        if size > limit {
-            return Err(Error::FrameTooLarge { size, limit });
-        }
-        frame[..HEADER_LEN].copy_from_slice(&(size as u32).to_be_bytes());
-        Ok(frame)
+        encode::frame(&self.format, msg_type, msg_id, content)
     }
 
     fn queue(&self, bytes: Vec<u8>, slot: Option<OwnedSemaphorePermit>) -> Result<(), Error> {
@@ -227,10 +220,11 @@ impl Shared {
     /// Sends a request and waits for its reply, at most `timeout`.
     pub(crate) async fn request(
         self: &Arc<Self>,
-        content: &Value,
+        content: Value,
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
         let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
+        let trace = stats::CallTrace::sending(self, msg_id, &content);
         let call = self.request_unbounded(msg_id, content);
         let call = async {
             match timeout {
@@ -243,16 +237,15 @@ impl Shared {
                 }),
             }
         };
-        stats::sent(self, msg_id, content, call).await
+        stats::sent(self, trace, call).await
     }
 
     async fn request_unbounded(
         self: &Arc<Self>,
         msg_id: u64,
-        content: &Value,
+        content: Value,
     ) -> Result<Value, Error> {
-        let frame = self.frame(REQUEST, msg_id, content)?;
-        let slot = self.request_slot().await?;
+        let (frame, slot) = encode::request(self, msg_id, content).await?;
         let (tx, rx) = oneshot::channel();
         {
             let mut state = self.state();
@@ -273,13 +266,17 @@ impl Shared {
     }
 
     /// Sends the reply to request `msg_id`; an unencodable result becomes an exception reply.
+    /// A large result is encoded on a blocking thread (see [`encode`]).
     pub(crate) fn reply(
-        &self,
+        self: &Arc<Self>,
         msg_id: u64,
-        result: &Value,
+        result: Value,
         slot: Option<OwnedSemaphorePermit>,
     ) -> Result<(), Error> {
-        match self.frame(RESULT, msg_id, result) {
+        let Some((result, slot)) = encode::reply_if_large(self, msg_id, result, slot) else {
+            return Ok(());
+        };
+        match self.frame(RESULT, msg_id, &result) {
             Ok(frame) => self.queue(frame, slot),
             Err(err) => {
                 self.fail(msg_id, err.python_kind(), &err.message(), slot)?;

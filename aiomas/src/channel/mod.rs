@@ -21,8 +21,9 @@
 //! | frame size / decoded size | [`DEFAULT_MAX_FRAME_SIZE`], [`DEFAULT_MAX_DECODED_SIZE`] | tarpc / msgpack-python |
 //!
 //! Calls a connection serves belong to it: they are aborted when it ends. Frames that decode to
-//! more than 64 KiB are decoded on a blocking thread, so that a few large frames cannot stall
-//! the other connections.
+//! more than 64 KiB, and messages estimated to encode to more than that (blosc compression
+//! included), are decoded or encoded on a blocking thread, so that a few large frames cannot
+//! stall the other connections.
 //!
 //! ```
 //! use aiomas::channel::{self, Addr, ChannelOptions};
@@ -184,7 +185,7 @@ impl Channel {
         content: impl Into<Value>,
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
-        self.shared.request(&content.into(), timeout).await
+        self.shared.request(content.into(), timeout).await
     }
 
     /// The default deadline of calls on this connection ([`ChannelOptions::call_timeout`]).
@@ -433,7 +434,9 @@ impl Request {
     }
 
     /// Answers with `result`. If it cannot be encoded, the peer gets an exception reply instead
-    /// and the encoding error is returned.
+    /// and the encoding error is returned. A large result (more than about 64 KiB encoded) is
+    /// encoded on a blocking thread, so that it cannot stall other connections; its encoding
+    /// error, if any, is answered the same way but only logged.
     ///
     /// ```
     /// use aiomas::channel::{self, Addr, ChannelOptions};
@@ -458,7 +461,7 @@ impl Request {
     /// ```
     pub fn reply(mut self, result: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
-        let sent = connection.reply(self.msg_id, &result.into(), self.slot.take());
+        let sent = connection.reply(self.msg_id, result.into(), self.slot.take());
         self.trace.answered(&connection, Answer::Result, &sent);
         sent
     }

@@ -281,6 +281,11 @@ impl CallTrace {
         CallTrace(Some(Box::new((span, Instant::now()))))
     }
 
+    /// The span of our request `msg_id`, started before its content moves into the frame.
+    pub(crate) fn sending(connection: &Shared, msg_id: u64, content: &Value) -> CallTrace {
+        CallTrace::start(Side::Send, &connection.peer, msg_id, content)
+    }
+
     /// The span of a request the peer sent us.
     pub(crate) fn served(connection: &Shared, msg_id: u64, content: &Value) -> CallTrace {
         CallTrace::start(Side::Serve, &connection.peer, msg_id, content)
@@ -338,16 +343,14 @@ impl Drop for CallTrace {
     }
 }
 
-/// Makes our call `msg_id`: counts it, and traces it if a subscriber wants that.
+/// Makes our call (traced by `trace`): counts it, and traces it if a subscriber wants that.
 pub(crate) async fn sent(
     connection: &Shared,
-    msg_id: u64,
-    content: &Value,
+    mut trace: CallTrace,
     call: impl std::future::Future<Output = Result<Value, Error>>,
 ) -> Result<Value, Error> {
     let counters = &connection.stats;
     counters.calls_sent.fetch_add(1, Relaxed);
-    let mut trace = CallTrace::start(Side::Send, &connection.peer, msg_id, content);
     let outcome = call.await;
     if outcome.is_err() {
         counters.errors.fetch_add(1, Relaxed);
