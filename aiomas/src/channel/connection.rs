@@ -20,11 +20,14 @@ use tracing::{debug, warn};
 use super::options::Limits;
 use super::outbox::{self, Outbox, Pushed};
 use super::reader::{Body, FrameReader, HEADER_LEN};
+use super::stats::{self, Counters};
 use super::transport::Stream;
 use super::Request;
 use crate::codec::{Codec, WireFormat};
 use crate::error::{ConnectionError, ConnectionErrorKind, RemoteError};
 use crate::{Error, Value};
+
+mod encode;
 
 pub(crate) const REQUEST: u8 = 0;
 pub(crate) const RESULT: u8 = 1;
@@ -66,6 +69,7 @@ pub(crate) struct Shared {
     /// When a frame last came or went, in milliseconds since `epoch()`.
     last_active: AtomicU64,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    pub(crate) stats: Counters,
 }
 
 /// Every live connection by id, so a service reference that arrived on one can find it again.
@@ -103,6 +107,7 @@ impl Shared {
         format: WireFormat,
         id: u64,
         limits: Limits,
+        stats: Counters,
     ) -> Arc<Shared> {
         let outbox = Outbox::new(stream.writer);
         let (in_tx, in_rx) = mpsc::channel(limits.max_in_flight);
@@ -125,6 +130,7 @@ impl Shared {
             ended: CancellationToken::new(),
             last_active: AtomicU64::new(0),
             tasks: Mutex::new(Vec::new()),
+            stats,
         });
         shared.touch();
         registry()
@@ -172,28 +178,18 @@ impl Shared {
 
     /// Encodes `[msg_type, msg_id, content]` into a complete frame, refusing oversized ones.
     fn frame(&self, msg_type: u8, msg_id: u64, content: &Value) -> Result<Vec<u8>, Error> {
-        // Presized, so that encoding does not reallocate (a large payload would be copied, and
-        // its buffer end up to twice its size). The hint is about as large as `content`, which
-        // is in memory already; beyond the frame limit the frame is refused anyway.
-        let limit = self.format.max_frame_size.min(u32::MAX as usize);
-        let capacity = (MESSAGE_OVERHEAD + size_hint(content)).min(limit);
-        let mut frame = Vec::with_capacity(HEADER_LEN + capacity);
-        frame.extend_from_slice(&[0; HEADER_LEN]);
-        self.format
-            .encode_message(msg_type, msg_id, content, &mut frame)?;
-        let size = frame.len() - HEADER_LEN;
-        if size > limit {
-            return Err(Error::FrameTooLarge { size, limit });
-        }
-        frame[..HEADER_LEN].copy_from_slice(&(size as u32).to_be_bytes());
-        Ok(frame)
+        encode::frame(&self.format, msg_type, msg_id, content)
     }
 
     fn queue(&self, bytes: Vec<u8>, slot: Option<OwnedSemaphorePermit>) -> Result<(), Error> {
+        let len = bytes.len();
         // A lone call writes its frame itself; a busy connection's frames are batched.
         let direct = !self.is_busy();
         match self.outbox.push(bytes, slot, direct) {
-            Pushed::Written | Pushed::Queued => Ok(()),
+            Pushed::Written | Pushed::Queued => {
+                self.stats.wrote(len);
+                Ok(())
+            }
             Pushed::Closing => Err(self.failure_or_closed()),
         }
     }
@@ -214,25 +210,32 @@ impl Shared {
     /// Sends a request and waits for its reply, at most `timeout`.
     pub(crate) async fn request(
         self: &Arc<Self>,
-        content: &Value,
+        content: Value,
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
-        let call = self.request_unbounded(content);
-        match timeout {
-            None => call.await,
-            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    peer: self.peer.clone(),
-                    after,
-                })
-            }),
-        }
+        let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
+        let trace = stats::CallTrace::sending(self, msg_id, &content);
+        let call = self.request_unbounded(msg_id, content);
+        let call = async {
+            match timeout {
+                None => call.await,
+                Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
+                    Err(Error::Timeout {
+                        peer: self.peer.clone(),
+                        after,
+                    })
+                }),
+            }
+        };
+        stats::sent(self, trace, call).await
     }
 
-    async fn request_unbounded(self: &Arc<Self>, content: &Value) -> Result<Value, Error> {
-        let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
-        let frame = self.frame(REQUEST, msg_id, content)?;
-        let slot = self.request_slot().await?;
+    async fn request_unbounded(
+        self: &Arc<Self>,
+        msg_id: u64,
+        content: Value,
+    ) -> Result<Value, Error> {
+        let (frame, slot) = encode::request(self, msg_id, content).await?;
         let (tx, rx) = oneshot::channel();
         {
             let mut state = self.state();
@@ -253,13 +256,17 @@ impl Shared {
     }
 
     /// Sends the reply to request `msg_id`; an unencodable result becomes an exception reply.
+    /// A large result is encoded on a blocking thread (see [`encode`]).
     pub(crate) fn reply(
-        &self,
+        self: &Arc<Self>,
         msg_id: u64,
-        result: &Value,
+        result: Value,
         slot: Option<OwnedSemaphorePermit>,
     ) -> Result<(), Error> {
-        match self.frame(RESULT, msg_id, result) {
+        let Some((result, slot)) = encode::reply_if_large(self, msg_id, result, slot) else {
+            return Ok(());
+        };
+        match self.frame(RESULT, msg_id, &result) {
             Ok(frame) => self.queue(frame, slot),
             Err(err) => {
                 self.fail(msg_id, err.python_kind(), &err.message(), slot)?;
@@ -365,6 +372,12 @@ impl Shared {
     pub(crate) fn is_busy(&self) -> bool {
         let peer_open = self.limits.max_in_flight - self.peer_slots.available_permits();
         peer_open + self.state().pending.len() > 1
+    }
+
+    /// Calls in flight either way: ours that wait for replies, the peer's not answered yet.
+    pub(crate) fn calls_in_flight(&self) -> usize {
+        let peer_open = self.limits.max_in_flight - self.peer_slots.available_permits();
+        peer_open + self.state().pending.len()
     }
 
     /// Closes the connection: stops reading, lets requests being handled send their replies
@@ -522,6 +535,7 @@ async fn read_one(
         return Ok(false);
     };
     conn.touch();
+    conn.stats.read(HEADER_LEN + body.len());
     match decode(&conn, body).await? {
         (REQUEST, msg_id, content) => {
             drop(conn);
@@ -536,7 +550,7 @@ async fn read_one(
             let Some(conn) = shared.upgrade() else {
                 return Ok(false);
             };
-            let request = Request::new(Arc::downgrade(&conn), msg_id, content, slot);
+            let request = Request::new(&conn, msg_id, content, slot);
             // Cannot wait: the channel has room for every slot. A receiver that is gone drops
             // the request, which answers it.
             let _ = requests.try_send(request);
@@ -570,31 +584,6 @@ async fn wait_for_slot(
             }
         }
     }
-}
-
-/// Room for the `[msg_type, msg_id, ...]` around a message's content.
-const MESSAGE_OVERHEAD: usize = 16;
-/// How deep `size_hint` looks: deeper parts of a value are guessed, not walked.
-const SIZE_HINT_DEPTH: usize = 16;
-
-/// About how many bytes `value` encodes to: close for byte strings and text (the bulk of any
-/// large frame), a guess for the rest.
-fn size_hint(value: &Value) -> usize {
-    fn walk(value: &Value, depth: usize) -> usize {
-        match value {
-            Value::Str(text) => text.len() + 5,
-            Value::Bytes(bytes) => bytes.len() + 5,
-            _ if depth == SIZE_HINT_DEPTH => 64,
-            Value::List(items) => 5 + items.iter().map(|v| walk(v, depth + 1)).sum::<usize>(),
-            Value::Map(entries) => {
-                let entry = |(k, v): &(Value, Value)| walk(k, depth + 1) + walk(v, depth + 1);
-                5 + entries.iter().map(entry).sum::<usize>()
-            }
-            Value::Ext(_) | Value::Service(_) => 64,
-            _ => 9,
-        }
-    }
-    walk(value, 0)
 }
 
 /// Decodes a frame body, on a blocking thread if it is large; the body is gone after it.
