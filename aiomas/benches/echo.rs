@@ -14,10 +14,12 @@
 //! Each in two modes: `seq` (one call at a time: calls/s, p50, p99) and `concN` (N calls in
 //! flight on one connection: N tasks each calling in a loop; calls/s), on a multi-thread
 //! runtime (one worker per CPU, the client on the `block_on` thread, as `#[tokio::main]` does
-//! in the anchors) and a current-thread one. Last, allocations per sequential call (client and
-//! server together), counted by a counting global allocator.
+//! in the anchors) and a current-thread one. Last, allocations (and reallocations) per
+//! sequential call, client and server together, counted by a counting global allocator.
 //!
-//! Arguments as the anchors take them: `SEQ CONC INFLIGHT` (20000 100000 100). Run alone with
+//! Arguments as the anchors take them: `SEQ CONC INFLIGHT` (20000 100000 100); `ECHO_ONLY` may
+//! name variants and flavours to run alone (`ECHO_ONLY="typed multi-thread"`, for `perf stat`).
+//! Run alone with
 //! `cargo bench -p aiomas --bench echo -- 20000 100000 100`, or interleaved with the anchors:
 //!
 //! ```text
@@ -245,31 +247,35 @@ fn concurrent(
     });
 }
 
-/// Allocations per sequential call, client and server together.
-fn allocations(rt: &Runtime, setup: &'static Setup, variant: Variant) -> f64 {
+/// Allocations and reallocations per sequential call, client and server together.
+fn allocations(rt: &Runtime, setup: &'static Setup, variant: Variant) -> (f64, f64) {
     client(rt, async move {
         let region = Region::new(GLOBAL);
         for _ in 0..ALLOC_CALLS {
             call(setup, variant).await;
         }
-        region.change().allocations as f64 / ALLOC_CALLS as f64
+        let change = region.change();
+        let per_call = |n: usize| n as f64 / ALLOC_CALLS as f64;
+        (per_call(change.allocations), per_call(change.reallocations))
     })
 }
 
-fn run(flavour: &str, rt: Runtime, seq: usize, conc: usize, inflight: usize) {
+fn run(flavour: &str, rt: Runtime, seq: usize, conc: usize, inflight: usize, only: &[String]) {
     let setup: &'static Setup = Box::leak(Box::new(rt.block_on(setup())));
     let mut allocs = Vec::new();
     for variant in VARIANTS {
+        if !only.is_empty() && !only.iter().any(|name| name == variant.name()) {
+            continue;
+        }
         sequential(&rt, setup, variant, flavour, seq);
         concurrent(&rt, setup, variant, flavour, conc, inflight);
-        allocs.push(allocations(&rt, setup, variant));
+        let (n, re) = allocations(&rt, setup, variant);
+        allocs.push(format!("{}={n:.1}+{re:.1}", variant.name()));
     }
-    let allocs: Vec<String> = VARIANTS
-        .iter()
-        .zip(allocs)
-        .map(|(variant, n)| format!("{}={n:.1}", variant.name()))
-        .collect();
-    println!("aiomas-rs {flavour} allocs/call {}", allocs.join(" "));
+    println!(
+        "aiomas-rs {flavour} allocs+reallocs/call {}",
+        allocs.join(" ")
+    );
     rt.block_on(async {
         setup.channel.close().await;
         setup.channel_server.close().await;
@@ -289,14 +295,28 @@ fn main() {
         .collect();
     let arg = |i: usize, default: usize| numbers.get(i).copied().unwrap_or(default);
     let (seq, conc, inflight) = (arg(0, 20_000), arg(1, 100_000), arg(2, 100));
-    let multi = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    run("multi-thread", multi, seq, conc, inflight);
-    let current = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    run("current-thread", current, seq, conc, inflight);
+    // `ECHO_ONLY="typed current-thread"`: only those variants and flavours (for `perf stat`).
+    let only: Vec<String> = std::env::var("ECHO_ONLY")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let (variants, flavours): (Vec<String>, Vec<String>) = only
+        .into_iter()
+        .partition(|name| !name.ends_with("-thread"));
+    let wanted = |flavour: &str| flavours.is_empty() || flavours.iter().any(|f| f == flavour);
+    if wanted("multi-thread") {
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        run("multi-thread", multi, seq, conc, inflight, &variants);
+    }
+    if wanted("current-thread") {
+        let current = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        run("current-thread", current, seq, conc, inflight, &variants);
+    }
 }
