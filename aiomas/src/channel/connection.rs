@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
@@ -185,7 +186,13 @@ impl Shared {
     }
 
     /// Encodes `[msg_type, msg_id, content]` into a complete frame, refusing oversized ones.
-    fn frame(&self, msg_type: u8, msg_id: u64, content: &Value) -> Result<Vec<u8>, Error> {
+    /// `content` is written straight into the frame, whether a `Value` or a typed one.
+    pub(crate) fn frame<C: Serialize + ?Sized>(
+        &self,
+        msg_type: u8,
+        msg_id: u64,
+        content: &C,
+    ) -> Result<Vec<u8>, Error> {
         let mut frame = vec![0; HEADER_LEN];
         self.format
             .encode_message(msg_type, msg_id, content, &mut frame)?;
@@ -198,7 +205,11 @@ impl Shared {
         Ok(frame)
     }
 
-    fn queue(&self, bytes: Vec<u8>, slot: Option<OwnedSemaphorePermit>) -> Result<(), Error> {
+    pub(crate) fn queue(
+        &self,
+        bytes: Vec<u8>,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<(), Error> {
         // Cannot be full: the channel has room for every slot.
         self.outgoing
             .try_send(Outgoing::Frame { bytes, _slot: slot })
@@ -219,26 +230,33 @@ impl Shared {
     }
 
     /// Sends a request and waits for its reply, at most `timeout`.
-    pub(crate) async fn request(
+    pub(crate) async fn request<C: Serialize + ?Sized>(
         self: &Arc<Self>,
-        content: &Value,
+        content: &C,
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
-        let call = self.request_unbounded(content);
-        match timeout {
-            None => call.await,
-            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    peer: self.peer.clone(),
-                    after,
-                })
-            }),
+        self.encode_request(content).send(timeout).await
+    }
+
+    /// Encodes a request at once, to be sent with [`PendingRequest::send`] (which then no
+    /// longer borrows `content`).
+    pub(crate) fn encode_request<C: Serialize + ?Sized>(
+        self: &Arc<Self>,
+        content: &C,
+    ) -> PendingRequest {
+        let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
+        PendingRequest {
+            shared: self.clone(),
+            msg_id,
+            frame: self.frame(REQUEST, msg_id, content),
         }
     }
 
-    async fn request_unbounded(self: &Arc<Self>, content: &Value) -> Result<Value, Error> {
-        let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
-        let frame = self.frame(REQUEST, msg_id, content)?;
+    async fn request_unbounded(
+        self: &Arc<Self>,
+        msg_id: u64,
+        frame: Vec<u8>,
+    ) -> Result<Value, Error> {
         let slot = self.request_slot().await?;
         let (tx, rx) = oneshot::channel();
         {
@@ -260,10 +278,10 @@ impl Shared {
     }
 
     /// Sends the reply to request `msg_id`; an unencodable result becomes an exception reply.
-    pub(crate) fn reply(
+    pub(crate) fn reply<C: Serialize + ?Sized>(
         &self,
         msg_id: u64,
-        result: &Value,
+        result: &C,
         slot: Option<OwnedSemaphorePermit>,
     ) -> Result<(), Error> {
         match self.frame(RESULT, msg_id, result) {
@@ -455,6 +473,30 @@ impl Drop for Shared {
                     writer.abort();
                 }
             });
+        }
+    }
+}
+
+/// A request encoded into its frame, not sent yet.
+pub(crate) struct PendingRequest {
+    shared: Arc<Shared>,
+    msg_id: u64,
+    frame: Result<Vec<u8>, Error>,
+}
+
+impl PendingRequest {
+    /// Sends the request and waits for its reply, at most `timeout`.
+    pub(crate) async fn send(self, timeout: Option<Duration>) -> Result<Value, Error> {
+        let shared = self.shared;
+        let call = shared.request_unbounded(self.msg_id, self.frame?);
+        match timeout {
+            None => call.await,
+            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    peer: shared.peer.clone(),
+                    after,
+                })
+            }),
         }
     }
 }

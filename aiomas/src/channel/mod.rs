@@ -72,6 +72,7 @@ pub use server::Server;
 use crate::codec::WireFormat;
 use crate::error::{ConnectionError, ConnectionErrorKind};
 use crate::{Error, Value};
+pub(crate) use connection::PendingRequest;
 use connection::Shared;
 pub(crate) use transport::Stream;
 
@@ -180,6 +181,16 @@ impl Channel {
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
         self.shared.request(&content.into(), timeout).await
+    }
+
+    /// Encodes `content` (any serializable value, typed arguments included) straight into a
+    /// request frame at once; [`PendingRequest::send`] sends it and waits for the reply (see
+    /// [`send_with_timeout`](Self::send_with_timeout)).
+    pub(crate) fn encode_request<C: serde::Serialize + ?Sized>(
+        &self,
+        content: &C,
+    ) -> PendingRequest {
+        self.shared.encode_request(content)
     }
 
     /// The default deadline of calls on this connection ([`ChannelOptions::call_timeout`]).
@@ -422,6 +433,21 @@ impl Request {
         connection.reply(self.msg_id, &result.into(), self.slot.take())
     }
 
+    /// Where the reply goes, for encoding a result into its frame ahead of
+    /// [`reply_frame`](Self::reply_frame).
+    pub(crate) fn reply_slot(&self) -> ReplySlot {
+        ReplySlot {
+            connection: self.connection.clone(),
+            msg_id: self.msg_id,
+        }
+    }
+
+    /// Answers with a reply frame that [`ReplySlot::encode`] made for this request.
+    pub(crate) fn reply_frame(mut self, frame: ReplyFrame) -> Result<(), Error> {
+        let connection = self.connection()?;
+        connection.queue(frame.0, self.slot.take())
+    }
+
     /// Answers with an exception: the peer reads `kind: message` as the last line of the
     /// traceback (Python raises `RemoteException`).
     pub fn fail(mut self, kind: &str, message: &str) -> Result<(), Error> {
@@ -476,6 +502,33 @@ impl fmt::Debug for Request {
             .finish()
     }
 }
+
+/// Where the reply to one request goes: the RPC layer encodes a typed result straight into
+/// its frame with it, with no `Value` in between.
+#[derive(Clone)]
+pub(crate) struct ReplySlot {
+    connection: Weak<Shared>,
+    msg_id: u64,
+}
+
+impl ReplySlot {
+    /// Encodes `result` into the reply frame (refusing one beyond the frame limit).
+    pub(crate) fn encode<T: serde::Serialize + ?Sized>(
+        &self,
+        result: &T,
+    ) -> Result<ReplyFrame, Error> {
+        let connection = self
+            .connection
+            .upgrade()
+            .ok_or_else(|| Error::from(ConnectionError::closed()))?;
+        connection
+            .frame(connection::RESULT, self.msg_id, result)
+            .map(ReplyFrame)
+    }
+}
+
+/// A reply frame from [`ReplySlot::encode`], ready to be written.
+pub(crate) struct ReplyFrame(Vec<u8>);
 
 /// Connects to `addr` and returns the channel.
 ///
