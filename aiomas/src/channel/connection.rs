@@ -7,6 +7,7 @@
 //! reading, so TCP pushes back on the peer.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
@@ -20,11 +21,14 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::options::Limits;
+use super::stats::{self, Counters};
 use super::transport::{ReadHalf, Stream, WriteHalf};
 use super::Request;
 use crate::codec::{Codec, WireFormat};
 use crate::error::{ConnectionError, ConnectionErrorKind, RemoteError};
 use crate::{Error, Value};
+
+mod encode;
 
 pub(crate) const REQUEST: u8 = 0;
 pub(crate) const RESULT: u8 = 1;
@@ -80,6 +84,7 @@ pub(crate) struct Shared {
     /// When a frame last came or went, in milliseconds since `epoch()`.
     last_active: AtomicU64,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    pub(crate) stats: Counters,
 }
 
 /// Every live connection by id, so a service reference that arrived on one can find it again.
@@ -117,6 +122,7 @@ impl Shared {
         format: WireFormat,
         id: u64,
         limits: Limits,
+        stats: Counters,
     ) -> Arc<Shared> {
         // Room for every slot's frame, and for the final `Close`.
         let (out_tx, out_rx) = mpsc::channel(limits.outgoing_queue + limits.max_in_flight + 1);
@@ -140,6 +146,7 @@ impl Shared {
             ended: CancellationToken::new(),
             last_active: AtomicU64::new(0),
             tasks: Mutex::new(Vec::new()),
+            stats,
         });
         shared.touch();
         registry()
@@ -193,16 +200,7 @@ impl Shared {
         msg_id: u64,
         content: &C,
     ) -> Result<Vec<u8>, Error> {
-        let mut frame = vec![0; HEADER_LEN];
-        self.format
-            .encode_message(msg_type, msg_id, content, &mut frame)?;
-        let size = frame.len() - HEADER_LEN;
-        let limit = self.format.max_frame_size.min(u32::MAX as usize);
-        if size > limit {
-            return Err(Error::FrameTooLarge { size, limit });
-        }
-        frame[..HEADER_LEN].copy_from_slice(&(size as u32).to_be_bytes());
-        Ok(frame)
+        encode::frame(&self.format, msg_type, msg_id, content)
     }
 
     pub(crate) fn queue(
@@ -210,9 +208,11 @@ impl Shared {
         bytes: Vec<u8>,
         slot: Option<OwnedSemaphorePermit>,
     ) -> Result<(), Error> {
+        let len = bytes.len();
         // Cannot be full: the channel has room for every slot.
         self.outgoing
             .try_send(Outgoing::Frame { bytes, _slot: slot })
+            .map(|()| self.stats.wrote(len))
             .map_err(|_| self.failure_or_closed())
     }
 
@@ -230,34 +230,60 @@ impl Shared {
     }
 
     /// Sends a request and waits for its reply, at most `timeout`.
-    pub(crate) async fn request<C: Serialize + ?Sized>(
+    pub(crate) async fn request(
         self: &Arc<Self>,
-        content: &C,
+        content: Value,
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
-        self.encode_request(content).send(timeout).await
+        let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
+        let trace = stats::CallTrace::sending(self, msg_id, stats::CallPath::of(&content));
+        let call = async {
+            let (frame, slot) = encode::request(self, msg_id, content).await?;
+            self.await_reply(msg_id, frame, slot).await
+        };
+        stats::sent(self, trace, self.within(timeout, call)).await
     }
 
-    /// Encodes a request at once, to be sent with [`PendingRequest::send`] (which then no
-    /// longer borrows `content`).
+    /// Encodes a request for `path` at once, straight into its frame (on this thread: a typed
+    /// request is borrowed), to be sent with [`PendingRequest::send`].
     pub(crate) fn encode_request<C: Serialize + ?Sized>(
         self: &Arc<Self>,
+        path: stats::CallPath<'_>,
         content: &C,
     ) -> PendingRequest {
         let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
         PendingRequest {
+            trace: stats::CallTrace::sending(self, msg_id, path),
+            frame: self.frame(REQUEST, msg_id, content),
             shared: self.clone(),
             msg_id,
-            frame: self.frame(REQUEST, msg_id, content),
         }
     }
 
-    async fn request_unbounded(
+    /// `call`, failing with a timeout after `timeout`.
+    async fn within(
+        &self,
+        timeout: Option<Duration>,
+        call: impl Future<Output = Result<Value, Error>>,
+    ) -> Result<Value, Error> {
+        match timeout {
+            None => call.await,
+            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    peer: self.peer.clone(),
+                    after,
+                })
+            }),
+        }
+    }
+
+    /// Queues our request's frame (holding `slot`) and waits for the reply.
+    async fn await_reply(
         self: &Arc<Self>,
         msg_id: u64,
         frame: Vec<u8>,
+        slot: OwnedSemaphorePermit,
     ) -> Result<Value, Error> {
-        let slot = self.request_slot().await?;
         let (tx, rx) = oneshot::channel();
         {
             let mut state = self.state();
@@ -278,13 +304,17 @@ impl Shared {
     }
 
     /// Sends the reply to request `msg_id`; an unencodable result becomes an exception reply.
-    pub(crate) fn reply<C: Serialize + ?Sized>(
-        &self,
+    /// A large result is encoded on a blocking thread (see [`encode`]).
+    pub(crate) fn reply(
+        self: &Arc<Self>,
         msg_id: u64,
-        result: &C,
+        result: Value,
         slot: Option<OwnedSemaphorePermit>,
     ) -> Result<(), Error> {
-        match self.frame(RESULT, msg_id, result) {
+        let Some((result, slot)) = encode::reply_if_large(self, msg_id, result, slot) else {
+            return Ok(());
+        };
+        match self.frame(RESULT, msg_id, &result) {
             Ok(frame) => self.queue(frame, slot),
             Err(err) => {
                 self.fail(msg_id, err.python_kind(), &err.message(), slot)?;
@@ -392,6 +422,12 @@ impl Shared {
         peer_open + self.state().pending.len() > 1
     }
 
+    /// Calls in flight either way: ours that wait for replies, the peer's not answered yet.
+    pub(crate) fn calls_in_flight(&self) -> usize {
+        let peer_open = self.limits.max_in_flight - self.peer_slots.available_permits();
+        peer_open + self.state().pending.len()
+    }
+
     /// Closes the connection: stops reading, lets requests being handled send their replies
     /// (briefly), flushes what was queued, fails what is pending, stops both tasks.
     pub(crate) async fn close(&self) {
@@ -477,27 +513,29 @@ impl Drop for Shared {
     }
 }
 
-/// A request encoded into its frame, not sent yet.
+/// A request encoded into its frame, not sent yet: it no longer borrows its content.
 pub(crate) struct PendingRequest {
     shared: Arc<Shared>,
     msg_id: u64,
     frame: Result<Vec<u8>, Error>,
+    trace: stats::CallTrace,
 }
 
 impl PendingRequest {
     /// Sends the request and waits for its reply, at most `timeout`.
     pub(crate) async fn send(self, timeout: Option<Duration>) -> Result<Value, Error> {
-        let shared = self.shared;
-        let call = shared.request_unbounded(self.msg_id, self.frame?);
-        match timeout {
-            None => call.await,
-            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    peer: shared.peer.clone(),
-                    after,
-                })
-            }),
-        }
+        let PendingRequest {
+            shared,
+            msg_id,
+            frame,
+            trace,
+        } = self;
+        let call = async {
+            let frame = frame?;
+            let slot = shared.request_slot().await?;
+            shared.await_reply(msg_id, frame, slot).await
+        };
+        stats::sent(&shared, trace, shared.within(timeout, call)).await
     }
 }
 
@@ -573,6 +611,7 @@ async fn read_one(
         return Ok(false);
     };
     conn.touch();
+    conn.stats.read(HEADER_LEN + body.len());
     let decoded;
     (decoded, *body) = decode(&conn, std::mem::take(body)).await;
     if body.capacity() > RETAINED_READ_BUFFER {
@@ -592,7 +631,7 @@ async fn read_one(
             let Some(conn) = shared.upgrade() else {
                 return Ok(false);
             };
-            let request = Request::new(Arc::downgrade(&conn), msg_id, content, slot);
+            let request = Request::new(&conn, msg_id, content, slot);
             // Cannot wait: the channel has room for every slot. A receiver that is gone drops
             // the request, which answers it.
             let _ = requests.try_send(request);

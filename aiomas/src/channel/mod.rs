@@ -21,8 +21,9 @@
 //! | frame size / decoded size | [`DEFAULT_MAX_FRAME_SIZE`], [`DEFAULT_MAX_DECODED_SIZE`] | tarpc / msgpack-python |
 //!
 //! Calls a connection serves belong to it: they are aborted when it ends. Frames that decode to
-//! more than 64 KiB are decoded on a blocking thread, so that a few large frames cannot stall
-//! the other connections.
+//! more than 64 KiB, and messages estimated to encode to more than that (blosc compression
+//! included), are decoded or encoded on a blocking thread, so that a few large frames cannot
+//! stall the other connections.
 //!
 //! ```
 //! use aiomas::channel::{self, Addr, ChannelOptions};
@@ -48,6 +49,7 @@ mod addr;
 mod connection;
 mod options;
 mod server;
+mod stats;
 mod transport;
 
 use std::fmt;
@@ -68,12 +70,15 @@ pub use options::{
     DESCRIPTOR_RESERVE, TCP_KEEPALIVE_IDLE,
 };
 pub use server::Server;
+pub(crate) use stats::StatsGroup;
+pub use stats::{Stats, CALL_TRACE_TARGET};
 
 use crate::codec::WireFormat;
 use crate::error::{ConnectionError, ConnectionErrorKind};
 use crate::{Error, Value};
 pub(crate) use connection::PendingRequest;
 use connection::Shared;
+use stats::{Answer, CallTrace, Counters};
 pub(crate) use transport::Stream;
 
 /// One end of a request/reply connection. Cheap to clone; all clones share the connection.
@@ -113,9 +118,10 @@ impl Channel {
             .with_limit(options.max_frame_size)
             .with_decoded_limit(options.get_max_decoded_size())
             .bind(id, served_root);
-        Channel {
-            shared: Shared::spawn(stream, format, id, options.limits),
-        }
+        let stats = Counters::new(options.stats.clone());
+        let shared = Shared::spawn(stream, format, id, options.limits, stats);
+        shared.stats.join(&shared);
+        Channel { shared }
     }
 
     /// Sends a request and waits for the peer's reply, at most the connection's
@@ -180,7 +186,7 @@ impl Channel {
         content: impl Into<Value>,
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
-        self.shared.request(&content.into(), timeout).await
+        self.shared.request(content.into(), timeout).await
     }
 
     /// Encodes `content` (any serializable value, typed arguments included) straight into a
@@ -188,9 +194,12 @@ impl Channel {
     /// [`send_with_timeout`](Self::send_with_timeout)).
     pub(crate) fn encode_request<C: serde::Serialize + ?Sized>(
         &self,
+        prefix: &str,
+        method: &str,
         content: &C,
     ) -> PendingRequest {
-        self.shared.encode_request(content)
+        self.shared
+            .encode_request(stats::CallPath { prefix, method }, content)
     }
 
     /// The default deadline of calls on this connection ([`ChannelOptions::call_timeout`]).
@@ -267,6 +276,32 @@ impl Channel {
     /// The process-unique id of this connection.
     pub fn id(&self) -> u64 {
         self.shared.id
+    }
+
+    /// A snapshot of this connection's counters: calls either way, errors, bytes, calls in
+    /// flight (see [`Stats`]). Reading them costs a few relaxed loads and one lock.
+    ///
+    /// ```
+    /// use aiomas::channel::{self, Addr, ChannelOptions};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("channel-stats-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         request.fail("ValueError", "odd").unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert!(channel.send(1u64).await.is_err());
+    /// let stats = channel.stats();
+    /// assert_eq!((stats.calls_sent, stats.errors, stats.calls_in_flight), (1, 1, 0));
+    /// assert_eq!(stats.bytes_out, 4 + "[0,0,1]".len() as u64);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stats(&self) -> Stats {
+        stats::snapshot(&self.shared)
     }
 
     /// The channel of connection `id`, if it is still alive.
@@ -365,22 +400,30 @@ pub struct Request {
     slot: Option<OwnedSemaphorePermit>,
     /// Held while handed out by `recv`: `close` waits (briefly) for the answer.
     pub(crate) handed_out: Option<TaskTrackerToken>,
+    /// The call's span, if a subscriber wants it.
+    trace: CallTrace,
 }
 
 impl Request {
     pub(crate) fn new(
-        connection: Weak<Shared>,
+        connection: &Arc<Shared>,
         msg_id: u64,
         content: Value,
         slot: OwnedSemaphorePermit,
     ) -> Self {
         Request {
-            connection,
+            trace: CallTrace::served(connection, msg_id, &content),
+            connection: Arc::downgrade(connection),
             msg_id,
             content,
             slot: Some(slot),
             handed_out: None,
         }
+    }
+
+    /// The call's span (disabled unless a subscriber wants it), to run its handler in.
+    pub(crate) fn span(&self) -> tracing::Span {
+        self.trace.span()
     }
 
     /// The request's content.
@@ -405,7 +448,9 @@ impl Request {
     }
 
     /// Answers with `result`. If it cannot be encoded, the peer gets an exception reply instead
-    /// and the encoding error is returned.
+    /// and the encoding error is returned. A large result (more than about 64 KiB encoded) is
+    /// encoded on a blocking thread, so that it cannot stall other connections; its encoding
+    /// error, if any, is answered the same way but only logged.
     ///
     /// ```
     /// use aiomas::channel::{self, Addr, ChannelOptions};
@@ -430,7 +475,9 @@ impl Request {
     /// ```
     pub fn reply(mut self, result: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
-        connection.reply(self.msg_id, &result.into(), self.slot.take())
+        let sent = connection.reply(self.msg_id, result.into(), self.slot.take());
+        self.trace.answered(&connection, Answer::Result, &sent);
+        sent
     }
 
     /// Where the reply goes, for encoding a result into its frame ahead of
@@ -445,21 +492,27 @@ impl Request {
     /// Answers with a reply frame that [`ReplySlot::encode`] made for this request.
     pub(crate) fn reply_frame(mut self, frame: ReplyFrame) -> Result<(), Error> {
         let connection = self.connection()?;
-        connection.queue(frame.0, self.slot.take())
+        let sent = connection.queue(frame.0, self.slot.take());
+        self.trace.answered(&connection, Answer::Result, &sent);
+        sent
     }
 
     /// Answers with an exception: the peer reads `kind: message` as the last line of the
     /// traceback (Python raises `RemoteException`).
     pub fn fail(mut self, kind: &str, message: &str) -> Result<(), Error> {
         let connection = self.connection()?;
-        connection.fail(self.msg_id, kind, message, self.slot.take())
+        let sent = connection.fail(self.msg_id, kind, message, self.slot.take());
+        self.trace.answered(&connection, Answer::Exception, &sent);
+        sent
     }
 
     /// Answers with an exception reply whose content is `failure` as it is, for peers that
     /// expect another shape than a traceback text (mosaik: `[type, message, *traceback]`).
     pub fn fail_with(mut self, failure: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
-        connection.fail_with(self.msg_id, &failure.into(), self.slot.take())
+        let sent = connection.fail_with(self.msg_id, &failure.into(), self.slot.take());
+        self.trace.answered(&connection, Answer::Exception, &sent);
+        sent
     }
 
     /// Consumes the request without any reply, for protocols where silence is the answer
@@ -467,6 +520,10 @@ impl Request {
     /// gets nothing; the in-flight slot is freed.
     pub fn leave_unanswered(mut self) {
         self.slot.take();
+        if let Some(connection) = self.connection.upgrade() {
+            self.trace
+                .answered(&connection, Answer::Unanswered, &Ok(()));
+        }
     }
 
     /// The channel the request arrived on, if the connection is still alive.
@@ -486,6 +543,7 @@ impl Drop for Request {
                     "the request was dropped without a reply",
                     Some(slot),
                 );
+                self.trace.answered(&connection, Answer::Dropped, &sent);
                 if let Err(err) = sent {
                     debug!("could not answer a dropped request: {err}");
                 }

@@ -239,7 +239,10 @@ impl Proxy {
                     method,
                     call: &call,
                 };
-                (Some(channel.encode_request(&content)), None)
+                (
+                    Some(channel.encode_request(&self.target.path, method, &content)),
+                    None,
+                )
             }
             (None, None) => (None, None),
         };
