@@ -180,14 +180,16 @@ impl Shared {
     }
 
     /// Encodes `[msg_type, msg_id, content]` into a complete frame, refusing oversized ones.
-    /// `content` is written straight into the frame, whether a `Value` or a typed one.
+    /// `content` is written straight into the frame, whether a `Value` or a typed one; a large
+    /// one without stalling the worker's other tasks where the runtime allows (see
+    /// [`encode::frame_here`]).
     pub(crate) fn frame<C: Serialize + ?Sized>(
         &self,
         msg_type: u8,
         msg_id: u64,
         content: &C,
     ) -> Result<Vec<u8>, Error> {
-        encode::frame(&self.format, msg_type, msg_id, content)
+        encode::frame_here(&self.format, msg_type, msg_id, content)
     }
 
     pub(crate) fn queue(

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
+use tokio::runtime::RuntimeFlavor;
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::debug;
 
@@ -42,7 +43,40 @@ pub(super) fn frame<C: Serialize + ?Sized>(
     content: &C,
 ) -> Result<Vec<u8>, Error> {
     let limit = format.max_frame_size.min(u32::MAX as usize);
-    let size_hint = estimate(content, limit).unwrap_or(0);
+    sized_frame(format, msg_type, msg_id, content, estimate(content, limit))
+}
+
+/// [`frame`] on the calling task, for content that is borrowed (a typed call's arguments or
+/// result) and so cannot move to a blocking thread: a large one is encoded in
+/// `block_in_place` on a multi-threaded runtime, which first hands the worker's other tasks
+/// to another thread. (A current-thread runtime has no other thread to hand them to.)
+pub(super) fn frame_here<C: Serialize + ?Sized>(
+    format: &WireFormat,
+    msg_type: u8,
+    msg_id: u64,
+    content: &C,
+) -> Result<Vec<u8>, Error> {
+    let limit = format.max_frame_size.min(u32::MAX as usize);
+    let size_hint = estimate(content, limit);
+    let large = size_hint.is_none_or(|size| size > BLOCKING_ENCODE_THRESHOLD);
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
+    let encode = || sized_frame(format, msg_type, msg_id, content, size_hint);
+    match large && multi_thread {
+        true => tokio::task::block_in_place(encode),
+        false => encode(),
+    }
+}
+
+fn sized_frame<C: Serialize + ?Sized>(
+    format: &WireFormat,
+    msg_type: u8,
+    msg_id: u64,
+    content: &C,
+    size_hint: Option<usize>,
+) -> Result<Vec<u8>, Error> {
+    let limit = format.max_frame_size.min(u32::MAX as usize);
+    let size_hint = size_hint.unwrap_or(0);
     let mut frame = Vec::with_capacity(HEADER_LEN + MESSAGE_OVERHEAD + size_hint);
     frame.extend_from_slice(&[0; HEADER_LEN]);
     format.encode_message(msg_type, msg_id, content, &mut frame)?;
@@ -59,7 +93,7 @@ pub(super) fn frame<C: Serialize + ?Sized>(
 }
 
 /// Whether `value` is estimated to encode to more than [`BLOCKING_ENCODE_THRESHOLD`] bytes.
-pub(crate) fn is_large<C: Serialize + ?Sized>(content: &C) -> bool {
+pub(super) fn is_large<C: Serialize + ?Sized>(content: &C) -> bool {
     estimate(content, BLOCKING_ENCODE_THRESHOLD).is_none()
 }
 
