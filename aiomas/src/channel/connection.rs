@@ -685,7 +685,10 @@ async fn decode(conn: &Arc<Shared>, body: Vec<u8>) -> (Result<(u8, u64, Value), 
         }
     };
     match decoded {
-        (Err(err), body) => (Err(suspect_codec(err, codec, &body)), body),
+        (Err(err), body) => match conn.format.builtin() {
+            Some(codec) => (Err(suspect_codec(err, codec, &body)), body),
+            None => (Err(err), body),
+        },
         ok => ok,
     }
 }
