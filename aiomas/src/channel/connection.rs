@@ -656,6 +656,11 @@ async fn wait_for_slot(
 /// Decodes a frame body, on a blocking thread if it is large; the body is gone after it.
 async fn decode(conn: &Arc<Shared>, body: Body) -> Result<(u8, u64, Value), Error> {
     let codec = conn.format.codec();
+    // A custom codec's frames are not guessed at.
+    let suspect = |err, body: &[u8]| match conn.format.builtin() {
+        Some(codec) => suspect_codec(err, codec, body),
+        None => err,
+    };
     let decoded = if decoded_size_hint(codec, &body) <= BLOCKING_DECODE_THRESHOLD {
         conn.format.decode_message(&body)
     } else {
@@ -667,11 +672,11 @@ async fn decode(conn: &Arc<Shared>, body: Body) -> Result<(u8, u64, Value), Erro
         });
         match decoding.await {
             Ok(Ok(decoded)) => return Ok(decoded),
-            Ok(Err((err, body))) => return Err(suspect_codec(err, codec, &body)),
+            Ok(Err((err, body))) => return Err(suspect(err, &body)),
             Err(err) => return Err(Error::Protocol(format!("decoding a frame failed: {err}"))),
         }
     };
-    decoded.map_err(|err| suspect_codec(err, codec, &body))
+    decoded.map_err(|err| suspect(err, &body))
 }
 
 /// How large a frame body is once decoded: blosc bodies say so in their header (bytes 4..8,

@@ -119,6 +119,7 @@ impl Channel {
         let format = WireFormat::new(options.codec, options.serializers.clone())
             .with_limit(options.max_frame_size)
             .with_decoded_limit(options.get_max_decoded_size())
+            .with_custom(options.custom_codec.clone())
             .bind(id, served_root);
         let stats = Counters::new(options.stats.clone());
         let shared = Shared::spawn(stream, format, id, options.limits, stats);

@@ -28,7 +28,6 @@ pub(super) enum Flavor {
     /// MsgPack: bytes as `bin`, integers of at most 64 bits.
     MsgPack,
     /// A custom codec's format: the data model as it is (i128, bytes, floats passed through).
-    #[allow(dead_code)] // until custom codecs land
     Plain,
 }
 
