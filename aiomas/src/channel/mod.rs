@@ -48,6 +48,8 @@
 mod addr;
 mod connection;
 mod options;
+mod outbox;
+mod reader;
 mod server;
 mod stats;
 mod transport;
