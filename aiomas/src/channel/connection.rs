@@ -15,8 +15,6 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::options::Limits;
@@ -27,6 +25,7 @@ use super::transport::Stream;
 use super::Request;
 use crate::codec::{Codec, WireFormat};
 use crate::error::{ConnectionError, ConnectionErrorKind, RemoteError};
+use crate::shutdown::{CancellationToken, TaskTracker};
 use crate::{Error, Value};
 
 mod encode;

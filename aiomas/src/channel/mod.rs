@@ -59,9 +59,9 @@ use std::future::Future;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use crate::shutdown::CancellationToken;
+use crate::shutdown::TaskTrackerToken;
 use tokio::sync::OwnedSemaphorePermit;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::debug;
 
 pub use addr::Addr;

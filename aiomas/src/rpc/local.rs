@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::Poll;
 use std::time::Duration;
 
+use crate::shutdown::CancellationToken;
+use crate::shutdown::TaskTracker;
 use tokio::sync::oneshot;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use super::service::call;
 use super::{Args, Exception, Root};
