@@ -8,10 +8,16 @@
 //!
 //! ```text
 //! agents: 2000  calls: 1000000  seconds: 1.75  calls/s: 571428
+//! container A: calls sent: 501000  calls served: 501000  errors: 0  bytes in: ...  bytes out: ...  in flight: 0  connections open: 2
+//! container B: calls sent: 501000  calls served: 501000  errors: 0  bytes in: ...  bytes out: ...  in flight: 0  connections open: 2
 //! ```
 //!
+//! The two last lines are the containers' counters ([`Container::stats`]): each agent's calls
+//! plus the `validate_aid` call of its `connect`, over the connection each container opened
+//! to the other and the one it accepted from it.
+//!
 //! While it runs, it reports progress on stderr every second (`progress: 412000/1000000 calls
-//! (41%) after 1.0 s`), so stdout keeps the one summary line; `--quiet` turns that off.
+//! (41%) after 1.0 s`), so stdout keeps the summary lines; `--quiet` turns that off.
 //!
 //! Options: `--agents N` (agents per container, default 1000), `--calls-per-agent N`
 //! (default 500) and `--quiet`. Run it in release mode: `cargo run --release --example demo`.
@@ -153,6 +159,10 @@ async fn main() -> aiomas::Result<()> {
         "agents: {agents}  calls: {calls}  seconds: {seconds:.2}  calls/s: {:.0}",
         calls as f64 / seconds
     );
+    // What each container's connections counted (both ways over both connections).
+    for (name, container) in [("A", &a), ("B", &b)] {
+        println!("container {name}: {}", container.stats());
+    }
 
     a.shutdown().await;
     b.shutdown().await;

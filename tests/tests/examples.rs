@@ -138,9 +138,17 @@ fn sleeper_wakes_up_when_the_external_clock_moves_on() {
 /// The fields of the demo's summary line `agents: A  calls: C  seconds: S  calls/s: R`.
 fn demo_summary(output: &str) -> Vec<(String, String)> {
     let lines: Vec<&str> = output.lines().collect();
-    assert_eq!(lines.len(), 1, "one summary line:\n{output}");
-    lines[0]
-        .split("  ")
+    assert_eq!(
+        lines.len(),
+        3,
+        "a summary line and two counter lines:\n{output}"
+    );
+    fields(lines[0], output)
+}
+
+/// The `key: value` fields of a line, separated by two spaces.
+fn fields(line: &str, output: &str) -> Vec<(String, String)> {
+    line.split("  ")
         .map(|field| {
             let (key, value) = field
                 .split_once(": ")
@@ -148,6 +156,59 @@ fn demo_summary(output: &str) -> Vec<(String, String)> {
             (key.to_owned(), value.to_owned())
         })
         .collect()
+}
+
+/// The JSON bytes (compact, as serde_json writes them) that cross one of the demo's connections (each container opens one to the
+/// other and sends its agents' calls over it): for each agent, its `validate_aid` call, then
+/// `calls` pings, with their replies. Request ids are 0, 1, ... in some order; the sum does not
+/// depend on which call got which.
+fn demo_connection_bytes(agents: u64, calls: u64) -> u64 {
+    let frame = |body: String| 4 + body.len() as u64;
+    let mut ids = 0_u64..;
+    let mut bytes = 0;
+    for aid in 0..agents {
+        let id = ids.next().unwrap();
+        bytes += frame(format!(r#"[0,{id},["validate_aid",["{aid}"],{{}}]]"#));
+        bytes += frame(format!(r#"[1,{id},"Pinger"]"#));
+        for n in 0..calls {
+            let id = ids.next().unwrap();
+            bytes += frame(format!(r#"[0,{id},["agents/{aid}/ping",[{n}],{{}}]]"#));
+            bytes += frame(format!("[1,{id},{}]", n + 1));
+        }
+    }
+    bytes
+}
+
+#[test]
+fn demo_prints_the_counters_of_both_containers() {
+    let (agents, calls) = (3, 4);
+    let output = run_example_ok(
+        "demo",
+        &["--agents", "3", "--calls-per-agent", "4", "--quiet"],
+    );
+    let lines: Vec<&str> = output.lines().collect();
+    assert_eq!(lines.len(), 3, "{output}");
+    // Each container sent its agents' pings and validate_aid calls over the connection it
+    // opened, and served the other's over the one it accepted: the bytes out are its requests
+    // and its replies, as many as come in.
+    let sent = (agents * calls + agents).to_string();
+    let bytes = demo_connection_bytes(agents, calls).to_string();
+    for (line, name) in lines[1..].iter().zip(["A", "B"]) {
+        let counters = line
+            .strip_prefix(&format!("container {name}: "))
+            .unwrap_or_else(|| panic!("a counter line of container {name}: {output}"));
+        let expected = [
+            ("calls sent", sent.as_str()),
+            ("calls served", sent.as_str()),
+            ("errors", "0"),
+            ("bytes in", bytes.as_str()),
+            ("bytes out", bytes.as_str()),
+            ("in flight", "0"),
+            ("connections open", "2"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        assert_eq!(fields(counters, &output), expected, "{output}");
+    }
 }
 
 #[test]

@@ -18,7 +18,7 @@ use super::lifecycle::{TaskOutput, TaskScope};
 use super::table::{AgentTable, ContainerService, Reservation, Slot};
 use super::url::base_url;
 use super::{Agent, AgentContext, AgentHandle, ContainerOptions};
-use crate::channel::{Addr, ChannelOptions};
+use crate::channel::{Addr, ChannelOptions, Stats, StatsGroup};
 use crate::clock::{Clock, ScopedClock};
 use crate::error::{ConnectionError, ConnectionErrorKind};
 use crate::rpc::{self, LocalEndpoint, Root, RpcClient, RpcServer};
@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     pub(super) validated: Mutex<HashMap<(u64, String), String>>,
     tasks: TaskScope,
     shut_down: AtomicBool,
+    /// Every connection the container accepted or opened.
+    stats: Arc<StatsGroup>,
 }
 
 impl Container {
@@ -99,7 +101,9 @@ impl Container {
         let root = Root::new(Arc::new(ContainerService {
             agents: agents.clone(),
         }));
-        let channel_options = options.channel_options();
+        let stats = Arc::new(StatsGroup::default());
+        let mut channel_options = options.channel_options();
+        channel_options.stats = Some(stats.clone());
         let server =
             rpc::start_server_with_root(addr, root.clone(), channel_options.clone(), |_| {})
                 .await?;
@@ -125,6 +129,7 @@ impl Container {
                     agent: None,
                 },
                 shut_down: AtomicBool::new(false),
+                stats,
             }),
         };
         debug!("started {container}");
@@ -167,6 +172,42 @@ impl Container {
     /// The number of agents in the container.
     pub fn agent_count(&self) -> usize {
         self.inner.agents.len()
+    }
+
+    /// The counters of the container's connections, summed: those its server accepted and
+    /// those it opened to other containers, closed ones included (see [`Stats`]). Calls
+    /// between its own agents go in-process and are not counted.
+    ///
+    /// ```
+    /// use aiomas::agent::{AgentContext, Container};
+    /// use aiomas::channel::Retry;
+    ///
+    /// struct Echo;
+    /// #[aiomas::agent]
+    /// impl Echo {
+    ///     #[expose]
+    ///     fn echo(&self, text: String) -> String { text }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let home = Container::bind("127.0.0.1:0").await?;
+    /// let away = Container::bind("127.0.0.1:0").await?;
+    /// let echo = home.spawn(|_: AgentContext| Echo)?;
+    /// let proxy: EchoProxy = away.connect_as(echo.addr(), Retry::Never).await?;
+    /// proxy.echo("hi".into()).await?;
+    /// // `connect` asked `validate_aid` first: two calls each way.
+    /// let (home_stats, away_stats) = (home.stats(), away.stats());
+    /// assert_eq!((away_stats.calls_sent, home_stats.calls_served), (2, 2));
+    /// assert_eq!(away_stats.bytes_out, home_stats.bytes_in);
+    /// assert_eq!((away_stats.connections_open, home_stats.connections_open), (1, 1));
+    /// away.shutdown().await;
+    /// home.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stats(&self) -> Stats {
+        self.inner.stats.snapshot()
     }
 
     /// Spawns an agent: `make` receives the agent's [`AgentContext`] (id, address, container)

@@ -19,6 +19,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::options::Limits;
+use super::stats::{self, Counters};
 use super::transport::{ReadHalf, Stream, WriteHalf};
 use super::Request;
 use crate::codec::{Codec, WireFormat};
@@ -81,6 +82,7 @@ pub(crate) struct Shared {
     /// When a frame last came or went, in milliseconds since `epoch()`.
     last_active: AtomicU64,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    pub(crate) stats: Counters,
 }
 
 /// Every live connection by id, so a service reference that arrived on one can find it again.
@@ -118,6 +120,7 @@ impl Shared {
         format: WireFormat,
         id: u64,
         limits: Limits,
+        stats: Counters,
     ) -> Arc<Shared> {
         // Room for every slot's frame, and for the final `Close`.
         let (out_tx, out_rx) = mpsc::channel(limits.outgoing_queue + limits.max_in_flight + 1);
@@ -141,6 +144,7 @@ impl Shared {
             ended: CancellationToken::new(),
             last_active: AtomicU64::new(0),
             tasks: Mutex::new(Vec::new()),
+            stats,
         });
         shared.touch();
         registry()
@@ -192,9 +196,11 @@ impl Shared {
     }
 
     fn queue(&self, bytes: Vec<u8>, slot: Option<OwnedSemaphorePermit>) -> Result<(), Error> {
+        let len = bytes.len();
         // Cannot be full: the channel has room for every slot.
         self.outgoing
             .try_send(Outgoing::Frame { bytes, _slot: slot })
+            .map(|()| self.stats.wrote(len))
             .map_err(|_| self.failure_or_closed())
     }
 
@@ -217,20 +223,27 @@ impl Shared {
         content: Value,
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
-        let call = self.request_unbounded(content);
-        match timeout {
-            None => call.await,
-            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    peer: self.peer.clone(),
-                    after,
-                })
-            }),
-        }
+        let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
+        let call = |content| async move {
+            let call = self.request_unbounded(msg_id, content);
+            match timeout {
+                None => call.await,
+                Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
+                    Err(Error::Timeout {
+                        peer: self.peer.clone(),
+                        after,
+                    })
+                }),
+            }
+        };
+        stats::sent(self, msg_id, content, call).await
     }
 
-    async fn request_unbounded(self: &Arc<Self>, content: Value) -> Result<Value, Error> {
-        let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
+    async fn request_unbounded(
+        self: &Arc<Self>,
+        msg_id: u64,
+        content: Value,
+    ) -> Result<Value, Error> {
         let (frame, slot) = encode::request(self, msg_id, content).await?;
         let (tx, rx) = oneshot::channel();
         {
@@ -368,6 +381,12 @@ impl Shared {
     fn is_busy(&self) -> bool {
         let peer_open = self.limits.max_in_flight - self.peer_slots.available_permits();
         peer_open + self.state().pending.len() > 1
+    }
+
+    /// Calls in flight either way: ours that wait for replies, the peer's not answered yet.
+    pub(crate) fn calls_in_flight(&self) -> usize {
+        let peer_open = self.limits.max_in_flight - self.peer_slots.available_permits();
+        peer_open + self.state().pending.len()
     }
 
     /// Closes the connection: stops reading, lets requests being handled send their replies
@@ -527,6 +546,7 @@ async fn read_one(
         return Ok(false);
     };
     conn.touch();
+    conn.stats.read(HEADER_LEN + body.len());
     let decoded;
     (decoded, *body) = decode(&conn, std::mem::take(body)).await;
     if body.capacity() > RETAINED_READ_BUFFER {
@@ -546,7 +566,7 @@ async fn read_one(
             let Some(conn) = shared.upgrade() else {
                 return Ok(false);
             };
-            let request = Request::new(Arc::downgrade(&conn), msg_id, content, slot);
+            let request = Request::new(&conn, msg_id, content, slot);
             // Cannot wait: the channel has room for every slot. A receiver that is gone drops
             // the request, which answers it.
             let _ = requests.try_send(request);

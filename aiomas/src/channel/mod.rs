@@ -49,6 +49,7 @@ mod addr;
 mod connection;
 mod options;
 mod server;
+mod stats;
 mod transport;
 
 use std::fmt;
@@ -69,11 +70,14 @@ pub use options::{
     DESCRIPTOR_RESERVE, TCP_KEEPALIVE_IDLE,
 };
 pub use server::Server;
+pub(crate) use stats::StatsGroup;
+pub use stats::{Stats, CALL_TRACE_TARGET};
 
 use crate::codec::WireFormat;
 use crate::error::{ConnectionError, ConnectionErrorKind};
 use crate::{Error, Value};
 use connection::Shared;
+use stats::{Answer, CallTrace, Counters};
 pub(crate) use transport::Stream;
 
 /// One end of a request/reply connection. Cheap to clone; all clones share the connection.
@@ -113,9 +117,10 @@ impl Channel {
             .with_limit(options.max_frame_size)
             .with_decoded_limit(options.get_max_decoded_size())
             .bind(id, served_root);
-        Channel {
-            shared: Shared::spawn(stream, format, id, options.limits),
-        }
+        let stats = Counters::new(options.stats.clone());
+        let shared = Shared::spawn(stream, format, id, options.limits, stats);
+        shared.stats.join(&shared);
+        Channel { shared }
     }
 
     /// Sends a request and waits for the peer's reply, at most the connection's
@@ -259,6 +264,32 @@ impl Channel {
         self.shared.id
     }
 
+    /// A snapshot of this connection's counters: calls either way, errors, bytes, calls in
+    /// flight (see [`Stats`]). Reading them costs a few relaxed loads and one lock.
+    ///
+    /// ```
+    /// use aiomas::channel::{self, Addr, ChannelOptions};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("channel-stats-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         request.fail("ValueError", "odd").unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert!(channel.send(1u64).await.is_err());
+    /// let stats = channel.stats();
+    /// assert_eq!((stats.calls_sent, stats.errors, stats.calls_in_flight), (1, 1, 0));
+    /// assert_eq!(stats.bytes_out, 4 + "[0,0,1]".len() as u64);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stats(&self) -> Stats {
+        stats::snapshot(&self.shared)
+    }
+
     /// The channel of connection `id`, if it is still alive.
     pub(crate) fn by_id(id: u64) -> Option<Channel> {
         connection::lookup(id).map(|shared| Channel { shared })
@@ -355,22 +386,30 @@ pub struct Request {
     slot: Option<OwnedSemaphorePermit>,
     /// Held while handed out by `recv`: `close` waits (briefly) for the answer.
     pub(crate) handed_out: Option<TaskTrackerToken>,
+    /// The call's span, if a subscriber wants it.
+    trace: CallTrace,
 }
 
 impl Request {
     pub(crate) fn new(
-        connection: Weak<Shared>,
+        connection: &Arc<Shared>,
         msg_id: u64,
         content: Value,
         slot: OwnedSemaphorePermit,
     ) -> Self {
         Request {
-            connection,
+            trace: CallTrace::served(connection, msg_id, &content),
+            connection: Arc::downgrade(connection),
             msg_id,
             content,
             slot: Some(slot),
             handed_out: None,
         }
+    }
+
+    /// The call's span (disabled unless a subscriber wants it), to run its handler in.
+    pub(crate) fn span(&self) -> tracing::Span {
+        self.trace.span()
     }
 
     /// The request's content.
@@ -422,21 +461,27 @@ impl Request {
     /// ```
     pub fn reply(mut self, result: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
-        connection.reply(self.msg_id, result.into(), self.slot.take())
+        let sent = connection.reply(self.msg_id, result.into(), self.slot.take());
+        self.trace.answered(&connection, Answer::Result, &sent);
+        sent
     }
 
     /// Answers with an exception: the peer reads `kind: message` as the last line of the
     /// traceback (Python raises `RemoteException`).
     pub fn fail(mut self, kind: &str, message: &str) -> Result<(), Error> {
         let connection = self.connection()?;
-        connection.fail(self.msg_id, kind, message, self.slot.take())
+        let sent = connection.fail(self.msg_id, kind, message, self.slot.take());
+        self.trace.answered(&connection, Answer::Exception, &sent);
+        sent
     }
 
     /// Answers with an exception reply whose content is `failure` as it is, for peers that
     /// expect another shape than a traceback text (mosaik: `[type, message, *traceback]`).
     pub fn fail_with(mut self, failure: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
-        connection.fail_with(self.msg_id, &failure.into(), self.slot.take())
+        let sent = connection.fail_with(self.msg_id, &failure.into(), self.slot.take());
+        self.trace.answered(&connection, Answer::Exception, &sent);
+        sent
     }
 
     /// Consumes the request without any reply, for protocols where silence is the answer
@@ -444,6 +489,10 @@ impl Request {
     /// gets nothing; the in-flight slot is freed.
     pub fn leave_unanswered(mut self) {
         self.slot.take();
+        if let Some(connection) = self.connection.upgrade() {
+            self.trace
+                .answered(&connection, Answer::Unanswered, &Ok(()));
+        }
     }
 
     /// The channel the request arrived on, if the connection is still alive.
@@ -463,6 +512,7 @@ impl Drop for Request {
                     "the request was dropped without a reply",
                     Some(slot),
                 );
+                self.trace.answered(&connection, Answer::Dropped, &sent);
                 if let Err(err) = sent {
                     debug!("could not answer a dropped request: {err}");
                 }

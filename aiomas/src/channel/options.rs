@@ -144,6 +144,8 @@ pub struct ChannelOptions {
     #[cfg(feature = "tls")]
     pub(crate) tls_handshake_timeout: Duration,
     pub(crate) limits: Limits,
+    /// The group whose sum counts the connections made with these options (a container's).
+    pub(crate) stats: Option<std::sync::Arc<super::stats::StatsGroup>>,
 }
 
 /// The bounds of one connection (see the setters of [`ChannelOptions`]).
@@ -185,6 +187,7 @@ impl Default for ChannelOptions {
             #[cfg(feature = "tls")]
             tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT,
             limits: Limits::default(),
+            stats: None,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
 use tokio::task::JoinSet;
-use tracing::debug;
+use tracing::{debug, Instrument};
 
 use super::service::call;
 use super::{Args, Exception, FromProxy, Proxy, Service};
@@ -129,6 +129,29 @@ impl RpcClient {
         &self.channel
     }
 
+    /// A snapshot of the connection's counters (see [`Stats`](crate::channel::Stats)): the
+    /// calls made through its proxies, and those of the peer it served.
+    ///
+    /// ```
+    /// use aiomas::channel::{Addr, ChannelOptions};
+    /// use aiomas::rpc::{self, Args, ServiceMap};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let service = ServiceMap::new().function("ping", |_: Args| async { Ok::<_, rpc::Exception>("pong") });
+    /// let server = rpc::start_server(Addr::local("rpc-stats-docs"), service, ChannelOptions::default()).await?;
+    /// let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// client.remote().call("ping", vec![]).await?;
+    /// assert!(client.remote().call("pong", vec![]).await.is_err()); // no such function
+    /// let stats = client.stats();
+    /// assert_eq!((stats.calls_sent, stats.errors, stats.calls_served), (2, 1, 0));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stats(&self) -> crate::channel::Stats {
+        self.channel.stats()
+    }
+
     /// The service this connection serves to the peer, if any (Python's `RpcClient.service`
     /// is the task serving it). To change it while it is served, serve an `Arc<ServiceMap>` and
     /// keep a clone (see [`ServiceMap::add`](super::ServiceMap::add)).
@@ -187,7 +210,8 @@ pub(crate) async fn serve(
         // Run the call inline until it first waits: replies of calls that complete at once
         // then leave together in one write. Calls that wait go on in their own task, so they
         // still run concurrently.
-        let mut call = Box::pin(handle(root.clone(), request));
+        let span = request.span();
+        let mut call = Box::pin(handle(root.clone(), request).instrument(span));
         let finished =
             std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
         if !finished {
