@@ -36,12 +36,13 @@ mod extension;
 mod json;
 mod json_parser;
 mod msgpack;
+mod wire;
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use crate::value::{Extension, Home, ServiceRef, Value};
+use crate::value::{Home, ServiceRef, Value};
 use crate::Error;
 
 pub use date::{Date, ARROW};
@@ -261,20 +262,32 @@ impl WireFormat {
         self
     }
 
-    /// Appends the encoding of `[msg_type, msg_id, content]` to `out`.
-    pub(crate) fn encode_message(
+    /// Appends the encoding of `[msg_type, msg_id, content]` to `out`; `content` is any
+    /// serializable value (a [`Value`], or the typed arguments or result of a call), written
+    /// straight into the frame.
+    pub(crate) fn encode_message<C: serde::Serialize + ?Sized>(
         &self,
         msg_type: u8,
         msg_id: u64,
-        content: &Value,
+        content: &C,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        self.encode(Some((msg_type, msg_id)), content, out)
+    }
+
+    /// Appends `[msg_type, msg_id, content]` (with an `envelope`), or `content` alone.
+    fn encode<C: serde::Serialize + ?Sized>(
+        &self,
+        envelope: Option<(u8, u64)>,
+        content: &C,
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
         match self.codec {
-            Codec::Json => json::encode_message(self, msg_type, msg_id, content, out),
-            Codec::MsgPack => msgpack::encode_message(self, msg_type, msg_id, content, out),
+            Codec::Json => wire::encode(json::Sink(out), self, envelope, content),
+            Codec::MsgPack => wire::encode(msgpack::Sink(out), self, envelope, content),
             Codec::MsgPackBlosc => {
                 let mut packed = Vec::with_capacity(64);
-                msgpack::encode_message(self, msg_type, msg_id, content, &mut packed)?;
+                wire::encode(msgpack::Sink(&mut packed), self, envelope, content)?;
                 out.extend_from_slice(&blosc::compress(&packed, BLOSC_TYPESIZE)?);
                 Ok(())
             }
@@ -304,16 +317,7 @@ impl WireFormat {
     }
 
     fn encode_into(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
-        match self.codec {
-            Codec::Json => json::encode_value(self, value, out),
-            Codec::MsgPack => msgpack::encode_value(self, value, out),
-            Codec::MsgPackBlosc => {
-                let mut packed = Vec::new();
-                msgpack::encode_value(self, value, &mut packed)?;
-                out.extend_from_slice(&blosc::compress(&packed, BLOSC_TYPESIZE)?);
-                Ok(())
-            }
-        }
+        self.encode(None, value, out)
     }
 
     fn decode(&self, body: &[u8]) -> Result<Value, Error> {
@@ -335,14 +339,12 @@ impl WireFormat {
         })
     }
 
-    /// The typeid under which an extension travels (`{"__type__": [typeid, data]}`).
-    fn extension_typeid(&self, ext: &Extension) -> Result<usize, Error> {
-        self.serializers.typeid(&ext.type_name).ok_or_else(|| {
-            Error::Serialization(format!(
-                "No serializer found for type \"{}\"",
-                ext.type_name
-            ))
-        })
+    /// The typeid under which an extension of type `name` travels
+    /// (`{"__type__": [typeid, data]}`).
+    fn typeid_of(&self, name: &str) -> Result<usize, Error> {
+        self.serializers
+            .typeid(name)
+            .ok_or_else(|| Error::Serialization(format!("No serializer found for type \"{name}\"")))
     }
 
     /// The typeid and router path under which a service reference travels.
