@@ -10,7 +10,7 @@
 //! call could complete before the deadline.
 //!
 //! The tests use only API that predates the hardening, so they run unchanged against the old
-//! transport (where all three fail).
+//! transport (where all of them fail).
 
 use std::alloc::System;
 use std::cell::Cell;
@@ -324,6 +324,104 @@ fn a_large_request_being_encoded_does_not_stall_other_connections() {
         );
         let sent = within(20.0, "the large request's reply", sent.unwrap()).await;
         assert_eq!(sent.unwrap().unwrap(), Value::Bool(true));
+    });
+    peers.block_on(server.close());
+    drop(tested);
+}
+
+/// A typed service whose `big` hands out a string built outside the runtime under test (taken,
+/// so the handler allocates nothing large) and whose `sink` takes one string.
+struct Typed(Mutex<Option<String>>);
+
+#[aiomas::service]
+impl Typed {
+    #[expose]
+    fn ping(&self) -> String {
+        "pong".into()
+    }
+
+    #[expose]
+    fn big(&self) -> String {
+        self.0.lock().unwrap().take().unwrap_or_default()
+    }
+
+    #[expose]
+    fn sink(&self, data: String) -> bool {
+        !data.is_empty()
+    }
+}
+
+/// A typed result is borrowed while it is encoded into its reply frame, so it cannot move to
+/// a blocking thread: a large one is encoded in `block_in_place` instead.
+#[test]
+fn a_large_typed_reply_being_encoded_does_not_stall_other_connections() {
+    let _turn = one_at_a_time();
+    let tested = runtime_under_test();
+    let service = Typed(Mutex::new(Some("x".repeat(24 * MIB))));
+    let start = rpc::start_server(Addr::tcp("127.0.0.1", 0), service, options());
+    let server = tested.block_on(start).unwrap();
+    runtime_of_peers().block_on(async {
+        let good = rpc::open_connection(server.addr(), options())
+            .await
+            .unwrap();
+        let asking = rpc::open_connection(server.addr(), options())
+            .await
+            .unwrap();
+        let proxy: TypedProxy = asking.remote_as();
+        assert_eq!(proxy.ping().await.unwrap(), "pong");
+        let mut reply = None;
+        let completed = calls_completed_while_held(
+            async { reply = Some(tokio::spawn(async move { proxy.big().await })) },
+            pings(good),
+        )
+        .await;
+        assert_eq!(
+            completed, CALLS,
+            "calls another connection completed while a large typed reply was being encoded"
+        );
+        let reply = within(20.0, "the large reply", reply.unwrap()).await;
+        assert_eq!(reply.unwrap().unwrap().len(), 24 * MIB);
+    });
+    tested.block_on(server.close());
+}
+
+/// A typed call's arguments are borrowed while they are encoded into the request frame: a
+/// large one is encoded in `block_in_place`.
+#[test]
+fn a_large_typed_request_being_encoded_does_not_stall_other_connections() {
+    let _turn = one_at_a_time();
+    let peers = runtime_of_peers();
+    let server = rpc_server_on(&peers);
+    let addr = server.addr().clone();
+    let tested = runtime_under_test();
+    let (sender, good) = tested.block_on(async {
+        let sender = rpc::open_connection(&addr, options()).await.unwrap();
+        let good = rpc::open_connection(&addr, options()).await.unwrap();
+        good.remote().call("ping", vec![]).await.unwrap();
+        (sender, good)
+    });
+    let big = "x".repeat(24 * MIB);
+    let handle = tested.handle().clone();
+    peers.block_on(async {
+        let mut sent = None;
+        let calls = {
+            let handle = handle.clone();
+            async move { handle.spawn(pings(good)).await.unwrap_or(0) }
+        };
+        let completed = calls_completed_while_held(
+            async {
+                let proxy: TypedProxy = sender.remote_as();
+                sent = Some(handle.spawn(async move { proxy.sink(big).await }));
+            },
+            calls,
+        )
+        .await;
+        assert_eq!(
+            completed, CALLS,
+            "calls another connection completed while a large typed request was being encoded"
+        );
+        let sent = within(20.0, "the large request's reply", sent.unwrap()).await;
+        assert!(sent.unwrap().unwrap());
     });
     peers.block_on(server.close());
     drop(tested);

@@ -7,14 +7,14 @@
 //! reading, so TCP pushes back on the peer.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::options::Limits;
@@ -25,9 +25,11 @@ use super::transport::Stream;
 use super::Request;
 use crate::codec::{Codec, WireFormat};
 use crate::error::{ConnectionError, ConnectionErrorKind, RemoteError};
+use crate::shutdown::{CancellationToken, TaskTracker};
 use crate::{Error, Value};
 
 mod encode;
+mod estimate;
 
 pub(crate) const REQUEST: u8 = 0;
 pub(crate) const RESULT: u8 = 1;
@@ -177,11 +179,23 @@ impl Shared {
     }
 
     /// Encodes `[msg_type, msg_id, content]` into a complete frame, refusing oversized ones.
-    fn frame(&self, msg_type: u8, msg_id: u64, content: &Value) -> Result<Vec<u8>, Error> {
-        encode::frame(&self.format, msg_type, msg_id, content)
+    /// `content` is written straight into the frame, whether a `Value` or a typed one; a large
+    /// one without stalling the worker's other tasks where the runtime allows (see
+    /// [`encode::frame_here`]).
+    pub(crate) fn frame<C: Serialize + ?Sized>(
+        &self,
+        msg_type: u8,
+        msg_id: u64,
+        content: &C,
+    ) -> Result<Vec<u8>, Error> {
+        encode::frame_here(&self.format, msg_type, msg_id, content)
     }
 
-    fn queue(&self, bytes: Vec<u8>, slot: Option<OwnedSemaphorePermit>) -> Result<(), Error> {
+    pub(crate) fn queue(
+        &self,
+        bytes: Vec<u8>,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<(), Error> {
         let len = bytes.len();
         // A lone call writes its frame itself; a busy connection's frames are batched.
         let direct = !self.is_busy();
@@ -214,28 +228,54 @@ impl Shared {
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
         let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
-        let trace = stats::CallTrace::sending(self, msg_id, &content);
-        let call = self.request_unbounded(msg_id, content);
+        let trace = stats::CallTrace::sending(self, msg_id, stats::CallPath::of(&content));
         let call = async {
-            match timeout {
-                None => call.await,
-                Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
-                    Err(Error::Timeout {
-                        peer: self.peer.clone(),
-                        after,
-                    })
-                }),
-            }
+            let (frame, slot) = encode::request(self, msg_id, content).await?;
+            self.await_reply(msg_id, frame, slot).await
         };
-        stats::sent(self, trace, call).await
+        stats::sent(self, trace, self.within(timeout, call)).await
     }
 
-    async fn request_unbounded(
+    /// Encodes a request for `path` at once, straight into its frame (on this thread: a typed
+    /// request is borrowed), to be sent with [`PendingRequest::send`].
+    pub(crate) fn encode_request<C: Serialize + ?Sized>(
+        self: &Arc<Self>,
+        path: stats::CallPath<'_>,
+        content: &C,
+    ) -> PendingRequest {
+        let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
+        PendingRequest {
+            trace: stats::CallTrace::sending(self, msg_id, path),
+            frame: self.frame(REQUEST, msg_id, content),
+            shared: self.clone(),
+            msg_id,
+        }
+    }
+
+    /// `call`, failing with a timeout after `timeout`.
+    async fn within(
+        &self,
+        timeout: Option<Duration>,
+        call: impl Future<Output = Result<Value, Error>>,
+    ) -> Result<Value, Error> {
+        match timeout {
+            None => call.await,
+            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    peer: self.peer.clone(),
+                    after,
+                })
+            }),
+        }
+    }
+
+    /// Queues our request's frame (holding `slot`) and waits for the reply.
+    async fn await_reply(
         self: &Arc<Self>,
         msg_id: u64,
-        content: Value,
+        frame: Vec<u8>,
+        slot: OwnedSemaphorePermit,
     ) -> Result<Value, Error> {
-        let (frame, slot) = encode::request(self, msg_id, content).await?;
         let (tx, rx) = oneshot::channel();
         {
             let mut state = self.state();
@@ -466,6 +506,32 @@ impl Drop for Shared {
     }
 }
 
+/// A request encoded into its frame, not sent yet: it no longer borrows its content.
+pub(crate) struct PendingRequest {
+    shared: Arc<Shared>,
+    msg_id: u64,
+    frame: Result<Vec<u8>, Error>,
+    trace: stats::CallTrace,
+}
+
+impl PendingRequest {
+    /// Sends the request and waits for its reply, at most `timeout`.
+    pub(crate) async fn send(self, timeout: Option<Duration>) -> Result<Value, Error> {
+        let PendingRequest {
+            shared,
+            msg_id,
+            frame,
+            trace,
+        } = self;
+        let call = async {
+            let frame = frame?;
+            let slot = shared.request_slot().await?;
+            shared.await_reply(msg_id, frame, slot).await
+        };
+        stats::sent(&shared, trace, shared.within(timeout, call)).await
+    }
+}
+
 /// Forgets a request whose caller stopped waiting (cancelled or timed out): its late reply is
 /// dropped, and nothing of it stays behind.
 struct ForgetOnDrop<'a> {
@@ -589,6 +655,11 @@ async fn wait_for_slot(
 /// Decodes a frame body, on a blocking thread if it is large; the body is gone after it.
 async fn decode(conn: &Arc<Shared>, body: Body) -> Result<(u8, u64, Value), Error> {
     let codec = conn.format.codec();
+    // A custom codec's frames are not guessed at.
+    let suspect = |err, body: &[u8]| match conn.format.builtin() {
+        Some(codec) => suspect_codec(err, codec, body),
+        None => err,
+    };
     let decoded = if decoded_size_hint(codec, &body) <= BLOCKING_DECODE_THRESHOLD {
         conn.format.decode_message(&body)
     } else {
@@ -600,11 +671,11 @@ async fn decode(conn: &Arc<Shared>, body: Body) -> Result<(u8, u64, Value), Erro
         });
         match decoding.await {
             Ok(Ok(decoded)) => return Ok(decoded),
-            Ok(Err((err, body))) => return Err(suspect_codec(err, codec, &body)),
+            Ok(Err((err, body))) => return Err(suspect(err, &body)),
             Err(err) => return Err(Error::Protocol(format!("decoding a frame failed: {err}"))),
         }
     };
-    decoded.map_err(|err| suspect_codec(err, codec, &body))
+    decoded.map_err(|err| suspect(err, &body))
 }
 
 /// How large a frame body is once decoded: blosc bodies say so in their header (bytes 4..8,

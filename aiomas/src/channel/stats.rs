@@ -266,14 +266,39 @@ enum Side {
     Serve,
 }
 
+/// The RPC path of a call, as the span shows it: `prefix/method` (or `method` alone),
+/// joined only if a subscriber wants the span.
+#[derive(Clone, Copy)]
+pub(crate) struct CallPath<'a> {
+    pub(crate) prefix: &'a str,
+    pub(crate) method: &'a str,
+}
+
+impl<'a> CallPath<'a> {
+    /// The path of a request's content `[path, args, kwargs]` (empty for other content).
+    pub(crate) fn of(content: &'a Value) -> Self {
+        CallPath {
+            prefix: "",
+            method: rpc_path(content),
+        }
+    }
+
+    fn text(self) -> std::borrow::Cow<'a, str> {
+        match self.prefix {
+            "" => self.method.into(),
+            prefix => format!("{prefix}/{}", self.method).into(),
+        }
+    }
+}
+
 impl CallTrace {
-    fn start(side: Side, peer: &str, msg_id: u64, content: &Value) -> CallTrace {
+    fn start(side: Side, peer: &str, msg_id: u64, path: CallPath<'_>) -> CallTrace {
         // The fields are evaluated only inside the macros' enabled branch.
         let span = match side {
             Side::Send => tracing::debug_span!(target: CALL_TRACE_TARGET, "send",
-                peer, path = rpc_path(content), msg_id, outcome = Empty, duration_us = Empty),
+                peer, path = &*path.text(), msg_id, outcome = Empty, duration_us = Empty),
             Side::Serve => tracing::debug_span!(target: CALL_TRACE_TARGET, "serve",
-                peer, path = rpc_path(content), msg_id, outcome = Empty, duration_us = Empty),
+                peer, path = &*path.text(), msg_id, outcome = Empty, duration_us = Empty),
         };
         if span.is_disabled() {
             return CallTrace(None);
@@ -282,13 +307,13 @@ impl CallTrace {
     }
 
     /// The span of our request `msg_id`, started before its content moves into the frame.
-    pub(crate) fn sending(connection: &Shared, msg_id: u64, content: &Value) -> CallTrace {
-        CallTrace::start(Side::Send, &connection.peer, msg_id, content)
+    pub(crate) fn sending(connection: &Shared, msg_id: u64, path: CallPath<'_>) -> CallTrace {
+        CallTrace::start(Side::Send, &connection.peer, msg_id, path)
     }
 
     /// The span of a request the peer sent us.
     pub(crate) fn served(connection: &Shared, msg_id: u64, content: &Value) -> CallTrace {
-        CallTrace::start(Side::Serve, &connection.peer, msg_id, content)
+        CallTrace::start(Side::Serve, &connection.peer, msg_id, CallPath::of(content))
     }
 
     /// The span (disabled if no subscriber wants it), e.g. to run the handler in.

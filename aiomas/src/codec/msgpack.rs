@@ -1,33 +1,29 @@
 //! The MsgPack codec: what Python's `msgpack.packb(data, use_bin_type=True)` writes and
 //! `unpackb(..., raw=False)` reads. Bytes travel as `bin`, strings as `str`.
 
-use rmp::encode;
+use std::cell::RefCell;
+
+use serde::Serialize;
 
 use super::decode::{DecodeSeed, Decoding};
-use super::{check_depth, WireFormat};
+use super::wire::{self, Flavor};
+use super::WireFormat;
 use crate::value::Value;
 use crate::Error;
 
-pub(super) fn encode_message(
-    format: &WireFormat,
-    msg_type: u8,
-    msg_id: u64,
-    content: &Value,
-    out: &mut Vec<u8>,
-) -> Result<(), Error> {
-    // Writing into a Vec cannot fail; only our own checks can.
-    let _ = encode::write_array_len(out, 3);
-    let _ = encode::write_uint(out, msg_type.into());
-    let _ = encode::write_uint(out, msg_id);
-    write_value(format, content, out, 1)
-}
+/// Writes messages with rmp_serde, structs as maps with their field names (Python receives
+/// dicts).
+pub(super) struct Sink<'o>(pub(super) &'o mut Vec<u8>);
 
-pub(super) fn encode_value(
-    format: &WireFormat,
-    value: &Value,
-    out: &mut Vec<u8>,
-) -> Result<(), Error> {
-    write_value(format, value, out, 0)
+impl wire::Sink for Sink<'_> {
+    const FLAVOR: Flavor = Flavor::MsgPack;
+
+    fn write(self, message: &impl Serialize, _: &RefCell<String>) -> Result<(), Error> {
+        let mut serializer = rmp_serde::Serializer::new(self.0).with_struct_map();
+        message
+            .serialize(&mut serializer)
+            .map_err(|err| Error::Serialization(err.to_string()))
+    }
 }
 
 pub(super) fn decode(format: &WireFormat, body: &[u8]) -> Result<Value, Error> {
@@ -117,87 +113,6 @@ fn value_len(bytes: &[u8]) -> Option<usize> {
         at = at.checked_add(skip).filter(|end| *end <= bytes.len())?;
     }
     Some(at)
-}
-
-fn length(len: usize) -> Result<u32, Error> {
-    u32::try_from(len)
-        .map_err(|_| Error::Serialization(format!("length {len} too large for MsgPack")))
-}
-
-fn write_value(
-    format: &WireFormat,
-    value: &Value,
-    out: &mut Vec<u8>,
-    depth: usize,
-) -> Result<(), Error> {
-    match value {
-        Value::Nil => {
-            let _ = encode::write_nil(out);
-        }
-        Value::Bool(b) => {
-            let _ = encode::write_bool(out, *b);
-        }
-        Value::Int(i) => {
-            let _ = encode::write_sint(out, *i);
-        }
-        Value::UInt(u) => {
-            let _ = encode::write_uint(out, *u);
-        }
-        Value::BigInt(b) => {
-            // Python's msgpack raises `OverflowError: Integer value out of range` here.
-            return Err(Error::Serialization(format!(
-                "Integer value out of range: {b} (MsgPack carries integers of at most 64 bits)"
-            )));
-        }
-        Value::Float(f) => {
-            let _ = encode::write_f64(out, *f);
-        }
-        Value::Str(s) => {
-            let _ = encode::write_str_len(out, length(s.len())?);
-            out.extend_from_slice(s.as_bytes());
-        }
-        Value::Bytes(b) => {
-            let _ = encode::write_bin_len(out, length(b.len())?);
-            out.extend_from_slice(b);
-        }
-        Value::List(items) => {
-            check_depth(depth)?;
-            let _ = encode::write_array_len(out, length(items.len())?);
-            for item in items {
-                write_value(format, item, out, depth + 1)?;
-            }
-        }
-        Value::Map(entries) => {
-            check_depth(depth)?;
-            let _ = encode::write_map_len(out, length(entries.len())?);
-            for (key, item) in entries {
-                write_value(format, key, out, depth + 1)?;
-                write_value(format, item, out, depth + 1)?;
-            }
-        }
-        Value::Ext(ext) => {
-            // The wrapper is two levels: the map and the [typeid, data] list.
-            check_depth(depth + 1)?;
-            let typeid = format.extension_typeid(ext)?;
-            write_type_wrapper(out, typeid);
-            write_value(format, &ext.data, out, depth + 2)?;
-        }
-        Value::Service(service) => {
-            check_depth(depth + 1)?;
-            let (typeid, path) = format.service_wrapper(service)?;
-            write_type_wrapper(out, typeid);
-            let _ = encode::write_str(out, path);
-        }
-    }
-    Ok(())
-}
-
-/// Writes `{"__type__": [typeid, ` and leaves the data for the caller.
-fn write_type_wrapper(out: &mut Vec<u8>, typeid: usize) {
-    let _ = encode::write_map_len(out, 1);
-    let _ = encode::write_str(out, "__type__");
-    let _ = encode::write_array_len(out, 2);
-    let _ = encode::write_uint(out, typeid as u64);
 }
 
 #[cfg(test)]

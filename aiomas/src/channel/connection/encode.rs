@@ -13,9 +13,12 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
+use tokio::runtime::RuntimeFlavor;
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::debug;
 
+use super::estimate::estimate;
 use super::{Shared, BLOCKING_DECODE_THRESHOLD, HEADER_LEN, REQUEST, RESULT};
 use crate::codec::WireFormat;
 use crate::{Error, Value};
@@ -23,10 +26,6 @@ use crate::{Error, Value};
 /// Messages estimated to encode to more than this are encoded on a blocking thread: the same
 /// size where a decode stops being short.
 const BLOCKING_ENCODE_THRESHOLD: usize = BLOCKING_DECODE_THRESHOLD;
-
-/// Containers deeper than this are not walked: the message counts as large (its encoding,
-/// on a blocking thread, refuses what is too deep).
-const ESTIMATE_DEPTH: usize = 32;
 
 /// Room for the `[msg_type, msg_id, ...]` around a message's content, and for a few length
 /// headers longer than estimated.
@@ -37,16 +36,48 @@ const MESSAGE_OVERHEAD: usize = 64;
 /// The frame is presized from the estimate, so that encoding does not reallocate: a large
 /// payload would be copied, and its buffer end up at up to twice its size. The estimate is
 /// about as large as `content`, which is in memory already, and never beyond the frame limit.
-pub(super) fn frame(
+pub(super) fn frame<C: Serialize + ?Sized>(
     format: &WireFormat,
     msg_type: u8,
     msg_id: u64,
-    content: &Value,
+    content: &C,
 ) -> Result<Vec<u8>, Error> {
     let limit = format.max_frame_size.min(u32::MAX as usize);
-    let mut left = limit;
-    fits(content, &mut left, 0);
-    let mut frame = Vec::with_capacity(HEADER_LEN + MESSAGE_OVERHEAD + (limit - left));
+    sized_frame(format, msg_type, msg_id, content, estimate(content, limit))
+}
+
+/// [`frame`] on the calling task, for content that is borrowed (a typed call's arguments or
+/// result) and so cannot move to a blocking thread: a large one is encoded in
+/// `block_in_place` on a multi-threaded runtime, which first hands the worker's other tasks
+/// to another thread. (A current-thread runtime has no other thread to hand them to.)
+pub(super) fn frame_here<C: Serialize + ?Sized>(
+    format: &WireFormat,
+    msg_type: u8,
+    msg_id: u64,
+    content: &C,
+) -> Result<Vec<u8>, Error> {
+    let limit = format.max_frame_size.min(u32::MAX as usize);
+    let size_hint = estimate(content, limit);
+    let large = size_hint.is_none_or(|size| size > BLOCKING_ENCODE_THRESHOLD);
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
+    let encode = || sized_frame(format, msg_type, msg_id, content, size_hint);
+    match large && multi_thread {
+        true => tokio::task::block_in_place(encode),
+        false => encode(),
+    }
+}
+
+fn sized_frame<C: Serialize + ?Sized>(
+    format: &WireFormat,
+    msg_type: u8,
+    msg_id: u64,
+    content: &C,
+    size_hint: Option<usize>,
+) -> Result<Vec<u8>, Error> {
+    let limit = format.max_frame_size.min(u32::MAX as usize);
+    let size_hint = size_hint.unwrap_or(0);
+    let mut frame = Vec::with_capacity(HEADER_LEN + MESSAGE_OVERHEAD + size_hint);
     frame.extend_from_slice(&[0; HEADER_LEN]);
     format.encode_message(msg_type, msg_id, content, &mut frame)?;
     let size = frame.len() - HEADER_LEN;
@@ -62,41 +93,8 @@ pub(super) fn frame(
 }
 
 /// Whether `value` is estimated to encode to more than [`BLOCKING_ENCODE_THRESHOLD`] bytes.
-pub(super) fn is_large(value: &Value) -> bool {
-    let mut left = BLOCKING_ENCODE_THRESHOLD;
-    !fits(value, &mut left, 0)
-}
-
-/// Takes about what `value` encodes to out of `left`; `false` once that is spent (or the value
-/// is too deep to walk). Every element takes at least one byte, so the walk visits at most as
-/// many elements as `left` bytes.
-fn fits(value: &Value, left: &mut usize, depth: usize) -> bool {
-    let (size, nested) = match value {
-        Value::Nil | Value::Bool(_) => (1, false),
-        Value::Int(_) | Value::UInt(_) | Value::Float(_) => (9, false),
-        Value::BigInt(digits) => (digits.as_str().len(), false),
-        Value::Str(text) => (text.len() + 5, false),
-        Value::Bytes(bytes) => (bytes.len() + 5, false),
-        Value::Service(service) => (service.path.len() + 16, false),
-        Value::List(items) => (2, !items.is_empty()),
-        Value::Map(entries) => (2, !entries.is_empty()),
-        Value::Ext(ext) => (ext.type_name.len() + 16, true),
-    };
-    let Some(rest) = left.checked_sub(size) else {
-        return false;
-    };
-    *left = rest;
-    if nested && depth >= ESTIMATE_DEPTH {
-        return false;
-    }
-    match value {
-        Value::List(items) => items.iter().all(|item| fits(item, left, depth + 1)),
-        Value::Map(entries) => entries
-            .iter()
-            .all(|(k, v)| fits(k, left, depth + 1) && fits(v, left, depth + 1)),
-        Value::Ext(ext) => fits(&ext.data, left, depth + 1),
-        _ => true,
-    }
+pub(super) fn is_large<C: Serialize + ?Sized>(content: &C) -> bool {
+    estimate(content, BLOCKING_ENCODE_THRESHOLD).is_none()
 }
 
 /// Encodes our request `msg_id` and takes an outgoing-queue slot for it. A large request is
