@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
+#[cfg(feature = "multi-thread")]
 use tokio::runtime::RuntimeFlavor;
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::debug;
@@ -49,7 +50,8 @@ pub(super) fn frame<C: Serialize + ?Sized>(
 /// [`frame`] on the calling task, for content that is borrowed (a typed call's arguments or
 /// result) and so cannot move to a blocking thread: a large one is encoded in
 /// `block_in_place` on a multi-threaded runtime, which first hands the worker's other tasks
-/// to another thread. (A current-thread runtime has no other thread to hand them to.)
+/// to another thread. (A current-thread runtime has no other thread to hand them to; without
+/// the `multi-thread` feature neither has the library.)
 pub(super) fn frame_here<C: Serialize + ?Sized>(
     format: &WireFormat,
     msg_type: u8,
@@ -58,14 +60,17 @@ pub(super) fn frame_here<C: Serialize + ?Sized>(
 ) -> Result<Vec<u8>, Error> {
     let limit = format.max_frame_size.min(u32::MAX as usize);
     let size_hint = estimate(content, limit);
-    let large = size_hint.is_none_or(|size| size > BLOCKING_ENCODE_THRESHOLD);
-    let multi_thread = tokio::runtime::Handle::try_current()
-        .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
     let encode = || sized_frame(format, msg_type, msg_id, content, size_hint);
-    match large && multi_thread {
-        true => tokio::task::block_in_place(encode),
-        false => encode(),
+    #[cfg(feature = "multi-thread")]
+    {
+        let large = size_hint.is_none_or(|size| size > BLOCKING_ENCODE_THRESHOLD);
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
+        if large && multi_thread {
+            return tokio::task::block_in_place(encode);
+        }
     }
+    encode()
 }
 
 fn sized_frame<C: Serialize + ?Sized>(
