@@ -19,7 +19,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::options::Limits;
-use super::stats::{self, Counters};
+use super::stats::{CallTrace, Counters};
 use super::transport::{ReadHalf, Stream, WriteHalf};
 use super::Request;
 use crate::codec::{Codec, WireFormat};
@@ -231,19 +231,19 @@ impl Shared {
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
         let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
+        let mut trace = CallTrace::sent(self, msg_id, content);
         let call = self.request_unbounded(msg_id, content);
-        let call = async {
-            match timeout {
-                None => call.await,
-                Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
-                    Err(Error::Timeout {
-                        peer: self.peer.clone(),
-                        after,
-                    })
-                }),
-            }
+        let outcome = match timeout {
+            None => call.await,
+            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    peer: self.peer.clone(),
+                    after,
+                })
+            }),
         };
-        stats::sent(self, msg_id, content, call).await
+        trace.returned(self, &outcome);
+        outcome
     }
 
     async fn request_unbounded(

@@ -286,6 +286,26 @@ impl CallTrace {
         CallTrace::start(Side::Serve, &connection.peer, msg_id, content)
     }
 
+    /// Our call `msg_id` starts: it is counted, and traced if a subscriber wants that.
+    pub(crate) fn sent(connection: &Shared, msg_id: u64, content: &Value) -> CallTrace {
+        connection.stats.calls_sent.fetch_add(1, Relaxed);
+        CallTrace::start(Side::Send, &connection.peer, msg_id, content)
+    }
+
+    /// Our call returned `outcome`.
+    pub(crate) fn returned(&mut self, connection: &Shared, outcome: &Result<Value, Error>) {
+        if outcome.is_err() {
+            connection.stats.errors.fetch_add(1, Relaxed);
+        }
+        self.finish(match outcome {
+            Ok(_) => "result",
+            Err(Error::Remote(_)) => "exception",
+            Err(Error::Timeout { .. }) => "timeout",
+            Err(Error::Connection(_)) => "connection",
+            Err(_) => "error",
+        });
+    }
+
     /// The span (disabled if no subscriber wants it), e.g. to run the handler in.
     pub(crate) fn span(&self) -> Span {
         self.0
@@ -336,30 +356,6 @@ impl Drop for CallTrace {
     fn drop(&mut self) {
         self.finish("cancelled");
     }
-}
-
-/// Makes our call `msg_id`: counts it, and traces it if a subscriber wants that.
-pub(crate) async fn sent(
-    connection: &Shared,
-    msg_id: u64,
-    content: &Value,
-    call: impl std::future::Future<Output = Result<Value, Error>>,
-) -> Result<Value, Error> {
-    let counters = &connection.stats;
-    counters.calls_sent.fetch_add(1, Relaxed);
-    let mut trace = CallTrace::start(Side::Send, &connection.peer, msg_id, content);
-    let outcome = call.await;
-    if outcome.is_err() {
-        counters.errors.fetch_add(1, Relaxed);
-    }
-    trace.finish(match &outcome {
-        Ok(_) => "result",
-        Err(Error::Remote(_)) => "exception",
-        Err(Error::Timeout { .. }) => "timeout",
-        Err(Error::Connection(_)) => "connection",
-        Err(_) => "error",
-    });
-    outcome
 }
 
 /// The RPC path of a request's content `[path, args, kwargs]`; empty for other content.
