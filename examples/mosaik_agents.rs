@@ -135,7 +135,7 @@ impl Simulator for Watchers {
         &mut self,
         time: Time,
         inputs: Inputs,
-        _max_advance: Time,
+        max_advance: Time,
     ) -> Result<Option<Time>, Exception> {
         for (eid, entity) in inputs.entities() {
             if let Some(values) = entity.attr("val_in") {
@@ -143,7 +143,7 @@ impl Simulator for Watchers {
             }
         }
         let mosaik = self.mosaik.as_ref().expect("init comes first");
-        self.time.step(time, mosaik).await
+        self.time.step(time, max_advance, mosaik).await
     }
 
     async fn get_data(&mut self, outputs: OutputRequest) -> Result<OutputData, Exception> {

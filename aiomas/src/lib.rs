@@ -144,6 +144,7 @@ mod error;
 #[cfg(feature = "mosaik")]
 pub mod mosaik;
 pub mod rpc;
+mod shutdown;
 #[cfg(feature = "tls")]
 pub mod tls;
 #[cfg(not(feature = "tls"))]

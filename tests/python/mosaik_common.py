@@ -7,7 +7,8 @@
   original or our Rust port of mosaik-api-v3's ``example_sim`` /
   ``example_mas``, with the ``cmd`` starter or (Rust only) the ``connect``
   starter; :func:`stop_listeners` ends what ``connect`` started.
-- :func:`rust_bin`: the path of a built example binary.
+- :func:`rust_bin`: the path of a built example binary; :func:`script`: the
+  path of a peer script here.
 
 The Rust binaries live in ``$AIOMAS_EXAMPLES_DIR`` (the test sets it to
 ``target/debug/examples``).
@@ -65,8 +66,12 @@ def collected_json():
     return json.dumps(COLLECTED, sort_keys=True)
 
 
-PYTHON_LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                               'mosaik_python_example.py')
+def script(name):
+    """The path of the peer script *name* next to this module."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+
+
+PYTHON_LAUNCHER = script('mosaik_python_example.py')
 RUST_BINARIES = {'sim': 'mosaik_example_sim', 'mas': 'mosaik_example_mas'}
 
 _listeners = []

@@ -17,6 +17,8 @@ with 3 ``B`` (init_val 1.5) entities, and ``A.val_out -> B.val_in``.
   concurrently and make it vary.)
 
 - ``agents``: see :func:`run_agents` (Rust simulators only).
+- ``aiomas``: see :func:`run_aiomas` (a Python MAS of aiomas agents, a Rust
+  ExampleSim).
 
 With the connect starter the last line is ``EXIT CODES [..]`` of the
 simulators the script started.
@@ -32,7 +34,7 @@ import mosaik_common
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('scenario', choices=['data', 'mas', 'agents'])
+    parser.add_argument('scenario', choices=['data', 'mas', 'agents', 'aiomas'])
     parser.add_argument('--sim', choices=['python', 'rust'], required=True)
     parser.add_argument('--mas', choices=['python', 'rust'], default='python')
     parser.add_argument('--starter', choices=['cmd', 'connect'], default='cmd')
@@ -42,6 +44,8 @@ def main():
 
     if opts.scenario == 'agents':
         return run_agents(opts)
+    if opts.scenario == 'aiomas':
+        return run_aiomas(opts)
     sim_config = {'Collector': {'python': 'mosaik_common:Collector'}}
     if opts.starter == 'cmd':
         sim_config['ExampleSim'] = mosaik_common.sim_config('sim', opts.sim)
@@ -93,6 +97,36 @@ def run_agents(opts):
     for src, dest in zip(a, watchers):
         world.connect(src, dest, ('val_out', 'val_in'))
     mosaik.util.connect_many_to_one(world, watchers, monitor, 'alarms', 'patrols')
+    world.run(until=opts.until, print_progress=False)
+    print('COLLECTED', mosaik_common.collected_json())
+
+
+def run_aiomas(opts):
+    """Two Python aiomas agents (``mosaik_aiomas_mas.py``, factors 2 and 3)
+    each read ``val_out`` of their own ``A`` of a Rust ExampleSim (init_val 1
+    and 10) and write factor times that to ``val_in`` of one shared ``B``
+    (init_val 0), all through mosaik's async requests; a collector monitors
+    every ``val_out`` and the agents' ``read`` and ``wrote``."""
+    sim_config = {
+        'ExampleSim': mosaik_common.sim_config('sim', opts.sim),
+        'AiomasMAS': {
+            'cmd': '%(python)s {} %(addr)s'.format(mosaik_common.script('mosaik_aiomas_mas.py')),
+            'env': {'PYTHONUNBUFFERED': '1'},
+        },
+        'Collector': {'python': 'mosaik_common:Collector'},
+    }
+    world = mosaik.World(sim_config)
+    sim = world.start('ExampleSim', step_size=opts.step_size)
+    a = sim.A.create(1, init_val=1) + sim.A.create(1, init_val=10)
+    b = sim.B.create(1, init_val=0)[0]
+    mas = world.start('AiomasMAS')
+    agents = mas.Controller.create(1, factor=2) + mas.Controller.create(1, factor=3)
+    monitor = world.start('Collector').Monitor()
+    for src, agent in zip(a, agents):
+        world.connect(src, agent, async_requests=True)
+        world.connect(b, agent, async_requests=True)
+    mosaik.util.connect_many_to_one(world, a + [b], monitor, 'val_out')
+    mosaik.util.connect_many_to_one(world, agents, monitor, 'read', 'wrote')
     world.run(until=opts.until, print_progress=False)
     print('COLLECTED', mosaik_common.collected_json())
 

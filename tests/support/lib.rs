@@ -8,6 +8,7 @@
 //! - [`example_bin`], [`run_example`], [`spawn_example`]: the built example binaries
 //!   (module [`example`]).
 //! - [`within`]: bounds a future in time, so no test can hang CI.
+//! - [`peak_over`]: the peak of live heap bytes while a future runs (with a `PeakAlloc`).
 //! - [`fuzz`]: a seeded mutational fuzz harness for the stable toolchain.
 //! - [`Pki`]: throw-away CAs and certificates for the TLS tests (module [`pki`]).
 //! - [`remote_error`], [`check_dynamic_proxy`], [`check_concurrent_adds`], [`no_such_agent`]:
@@ -141,4 +142,18 @@ pub async fn within<F: Future>(secs: f64, what: &str, future: F) -> F::Output {
         Ok(output) => output,
         Err(_) => panic!("timed out after {secs} s: {what}"),
     }
+}
+
+/// The peak of live heap bytes above what was live before `run`, in units of `unit` bytes,
+/// counted by `heap` (the test's global allocator).
+pub async fn peak_over<F: Future>(
+    heap: &peak_alloc::PeakAlloc,
+    unit: usize,
+    run: F,
+) -> (F::Output, f64) {
+    heap.reset_peak_usage();
+    let before = heap.current_usage();
+    let out = run.await;
+    let peak = heap.peak_usage().saturating_sub(before);
+    (out, peak as f64 / unit as f64)
 }

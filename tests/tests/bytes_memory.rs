@@ -37,11 +37,7 @@ impl Store {
 
 /// The peak of live heap bytes above what was live before `run`, in units of `PAYLOAD`.
 async fn peak_over<F: std::future::Future>(run: F) -> (F::Output, f64) {
-    HEAP.reset_peak_usage();
-    let before = HEAP.current_usage();
-    let out = run.await;
-    let peak = HEAP.peak_usage().saturating_sub(before);
-    (out, peak as f64 / PAYLOAD as f64)
+    aiomas_tests::peak_over(&HEAP, PAYLOAD, run).await
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -142,18 +142,28 @@ const IDLE_COUNT: usize = 2;
 
 /// Row: "pipelined requests with 4 KiB replies and never read them: the container grew from
 /// 3 MiB to ~460 MiB". Now the in-flight bound stops reading, so TCP pushes back.
+///
+/// The peer pipelines 30,000 calls; the test watches until the server has answered them all
+/// or has stopped answering (no call for a second: TCP pushes back), at most 30 s. Unbounded,
+/// every reply would wait in memory (over 120 MiB).
 #[test]
 fn a_peer_that_never_reads_its_replies_cannot_grow_our_memory() {
+    const CALLS: u64 = 30_000;
     serial(async {
-        let service = ServiceMap::new().function("blob", |_: Args| async {
-            Ok::<_, Exception>("x".repeat(4096))
+        let answered = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let service = ServiceMap::new().function("blob", {
+            let answered = answered.clone();
+            move |_: Args| {
+                answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                async { Ok::<_, Exception>("x".repeat(4096)) }
+            }
         });
         let server = rpc_server(service, ChannelOptions::default()).await;
         let before = live_bytes();
         let socket = raw_connect(server.addr()).await;
         let (_unread, mut writer) = socket.into_split();
         let flood = tokio::spawn(async move {
-            for msg_id in 0..30_000 {
+            for msg_id in 0..CALLS {
                 if writer
                     .write_all(&call_frame(msg_id, "blob", "[]"))
                     .await
@@ -162,15 +172,25 @@ fn a_peer_that_never_reads_its_replies_cannot_grow_our_memory() {
                     return;
                 }
             }
+            std::future::pending::<()>().await;
         });
-        let mut peak = 0;
-        for _ in 0..150 {
+        let answered_now = || answered.load(std::sync::atomic::Ordering::Relaxed);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let (mut peak, mut last, mut still) = (0, 0, 0);
+        while answered_now() < CALLS && still < 50 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
             peak = peak.max(live_bytes() - before);
+            let now = answered_now();
+            (last, still) = (now, if now == last { still + 1 } else { 0 });
         }
+        peak = peak.max(live_bytes() - before);
         flood.abort();
-        // 1,000 replies in flight of ~4 KiB each, plus buffers; unbounded it was > 100 MiB.
-        assert!(peak < 24 * MIB, "grew by {} KiB", peak / 1024);
+        // 1,000 replies in flight of ~4 KiB each, plus buffers.
+        assert!(
+            peak < 24 * MIB,
+            "grew by {} KiB with {last} of {CALLS} calls answered",
+            peak / 1024
+        );
         server.close().await;
     });
 }

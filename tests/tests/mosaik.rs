@@ -8,6 +8,9 @@
 //!   prints (scenario `mas`) must be byte-identical to the all-Python run.
 //! - `errors_*`: `tests/python/mosaik_checks.py` (Python's error texts as `RemoteException`
 //!   type and message, extra methods, NaN/Infinity) against both implementations.
+//! - `python_aiomas_agents_*`: a Python MAS of aiomas 2.0.1 agents
+//!   (`tests/python/mosaik_aiomas_mas.py`) reading and writing our Rust ExampleSim through
+//!   mosaik's async requests.
 //! - `wire_*`: a Rust stand-in for mosaik drives the example binary: `stop` gets no reply
 //!   and the process exits 0, so does a closed connection; failure lists; `setup_done`.
 //!
@@ -214,6 +217,71 @@ fn agents_follow_mosaik_time() {
         expected_watcher(10)
     );
     assert_eq!(out, want);
+}
+
+/// A Python MAS of aiomas agents (`tests/python/mosaik_aiomas_mas.py`: aiomas 2.0.1 agents
+/// in an aiomas container, called over aiomas RPC each step) coupled to the Rust ExampleSim
+/// by mosaik: `Controller_0` (factor 2) reads `A` 0.0 (init_val 1), `Controller_1` (factor 3)
+/// reads `A` 1.0 (init_val 10), both by async `get_data`, and both `set_data` factor times
+/// what they read on `val_in` of the one `B` 2.0, which sums its inputs.
+///
+/// `A` at time t is init_val + t + 1. mosaik answers an async `get_data` at step t from its
+/// output cache at the asker's previous step (t - 1; at 0 there is none and it asks the
+/// simulator: A at 0). `B` at t > 0 is the sum of what the agents wrote at t - 1 (set_data
+/// becomes the inputs of B's next step); at 0 it is its init_val 0. The Python example_sim in
+/// the same place gives the same bytes.
+#[test]
+fn python_aiomas_agents_read_and_write_the_rust_simulator() {
+    let run = |sim| {
+        run_script(
+            "mosaik_scenario.py",
+            &["aiomas", "--sim", sim, "--until", "5"],
+        )
+        .stdout
+    };
+    let series = |f: &dyn Fn(i64) -> i64| {
+        let points: Vec<String> = (0..5).map(|t| format!("\"{t}\": {}", f(t))).collect();
+        format!("{{{}}}", points.join(", "))
+    };
+    let a = |init: i64, t: i64| init + t + 1;
+    let read = |init: i64, t: i64| a(init, (t - 1).max(0));
+    let agent = |init: i64, factor: i64| {
+        format!(
+            "{{\"read\": {}, \"wrote\": {}}}",
+            series(&|t| read(init, t)),
+            series(&|t| factor * read(init, t))
+        )
+    };
+    let b = |t: i64| {
+        if t == 0 {
+            0
+        } else {
+            2 * read(1, t - 1) + 3 * read(10, t - 1)
+        }
+    };
+    let want = format!(
+        "COLLECTED {{\"AiomasMAS-0.Controller_0\": {}, \"AiomasMAS-0.Controller_1\": {}, \
+         \"ExampleSim-0.0.0\": {{\"val_out\": {}}}, \"ExampleSim-0.1.0\": {{\"val_out\": {}}}, \
+         \"ExampleSim-0.2.0\": {{\"val_out\": {}}}}}\n",
+        agent(1, 2),
+        agent(10, 3),
+        series(&|t| a(1, t)),
+        series(&|t| a(10, t)),
+        series(&b)
+    );
+    assert_eq!(run("rust"), want);
+    // Spelled out for the reader: what B (Rust) produced from what the agents wrote.
+    assert!(
+        want.contains(
+            r#""ExampleSim-0.2.0": {"val_out": {"0": 0, "1": 37, "2": 37, "3": 42, "4": 47}}"#
+        ),
+        "{want}"
+    );
+    assert_eq!(
+        run("python"),
+        want,
+        "the Python example_sim in the same scenario"
+    );
 }
 
 fn assert_checks_pass(args: &[&str]) {

@@ -101,8 +101,7 @@ fn method(method: &Method) -> TokenStream {
     });
 
     // Python's rules: parameters before `*args` go by position, those after it by keyword.
-    let args = Ident::new("args", Span::mixed_site());
-    let kwargs = Ident::new("kwargs", Span::mixed_site());
+    // Both are lists `(&a, (&b, ()))` of references: encoded straight into the request frame.
     let mut positional = Vec::new();
     let mut keyword = Vec::new();
     let mut rest_args = None;
@@ -115,29 +114,27 @@ fn method(method: &Method) -> TokenStream {
         name.set_span(span);
         match param.kind {
             ParamKind::RestArgs => {
-                rest_args = Some(quote_spanned! {span=>
-                    ::aiomas::rpc::__private::extend_args(&mut #args, &#name)?;
-                })
+                rest_args =
+                    Some(quote_spanned!(span=> ::aiomas::rpc::__private::rest_args(&#name)?))
             }
             ParamKind::RestKwargs => {
-                rest_kwargs = Some(quote_spanned! {span=>
-                    ::core::iter::Extend::extend(
-                        &mut #kwargs,
-                        ::aiomas::rpc::__private::kwargs(&#name)?,
-                    );
-                })
+                rest_kwargs =
+                    Some(quote_spanned!(span=> ::aiomas::rpc::__private::rest_kwargs(&#name)?))
             }
-            _ if rest_args.is_some() => keyword.push(quote_spanned! {span=>
-                (
-                    <::std::string::String as ::core::convert::From<&::core::primitive::str>>::from(#wire),
-                    ::aiomas::rpc::__private::arg(&#name)?,
-                )
-            }),
-            _ => positional.push(quote_spanned!(span=> ::aiomas::rpc::__private::arg(&#name)?)),
+            _ if rest_args.is_some() => keyword.push(quote_spanned!(span=> (#wire, &#name))),
+            _ => positional.push(quote_spanned!(span=> &#name)),
         }
     }
-    let mut_args = rest_args.is_some().then(|| quote!(mut));
-    let mut_kwargs = rest_kwargs.is_some().then(|| quote!(mut));
+    let positional = positional
+        .iter()
+        .rev()
+        .fold(quote!(()), |rest, arg| quote!((#arg, #rest)));
+    let keyword = keyword
+        .iter()
+        .rev()
+        .fold(quote!(()), |rest, arg| quote!((#arg, #rest)));
+    let rest_args = rest_args.unwrap_or_else(|| quote!(::std::vec::Vec::new()));
+    let rest_kwargs = rest_kwargs.unwrap_or_else(|| quote!(::std::vec::Vec::new()));
     let ok = method.ret.ok_type();
     let inner = inner();
     // Not `Proxy::invoke`: awaiting a future generic over an undecodable `T` reports the missing
@@ -149,12 +146,14 @@ fn method(method: &Method) -> TokenStream {
     quote! {
         #docs
         pub async fn #rust_name(&self, #(#params),*) -> ::core::result::Result<#ok, ::aiomas::Error> {
-            let #mut_args #args: ::std::vec::Vec<::aiomas::Value> = ::std::vec![#(#positional),*];
-            #rest_args
-            let #mut_kwargs #kwargs: ::std::vec::Vec<(::std::string::String, ::aiomas::Value)> =
-                ::std::vec![#(#keyword),*];
-            #rest_kwargs
-            let #reply = #inner.call_kw(#wire, #args, #kwargs).await?;
+            // Encoded before the first await: the future holds no reference to the arguments.
+            let #reply = #inner.call_typed(#wire, ::aiomas::rpc::__private::TypedCall {
+                positional: #positional,
+                rest: #rest_args,
+                keywords: #keyword,
+                rest_keywords: #rest_kwargs,
+            });
+            let #reply = #reply.await?;
             #decode
         }
     }

@@ -64,11 +64,13 @@ fn method_arm(method: &Method) -> TokenStream {
     let names = method.params.iter().map(|param| &param.name);
     let await_ = method.is_async.then(|| quote!(.await));
     let call = quote!(self.#rust_name(#(#names),*) #await_);
-    let reply = reply(&method.ret, call);
+    let reply_to = Ident::new("reply_to", Span::mixed_site());
+    let reply = reply(&method.ret, call, &reply_to);
     // Spanned at the method: "future cannot be sent between threads safely" points at it.
     let wire = &method.wire_name;
     let handler = quote_spanned! {rust_name.span()=>
-        ::aiomas::rpc::Route::method(move |mut #args: ::aiomas::rpc::Args| async move {
+        ::aiomas::rpc::Route::replying(move |mut #args: ::aiomas::rpc::Args| async move {
+            let #reply_to = #args.reply_to();
             #check
             #(#decode)*
             #args.finish()?;
@@ -113,16 +115,17 @@ pub fn decode_params<'a>(
     })
 }
 
-/// Encodes the result. Each bound is required at the user's type (as in `checks`), so a type
-/// that cannot be encoded is reported once, there.
-fn reply(ret: &Returns, call: TokenStream) -> TokenStream {
+/// Encodes the result with the call's `ReplyTo` (over a connection, straight into the reply
+/// frame). Each bound is required at the user's type (as in `checks`), so a type that cannot
+/// be encoded is reported once, there.
+fn reply(ret: &Returns, call: TokenStream, reply_to: &Ident) -> TokenStream {
     match ret {
         Returns::Unit => quote! {
             #call;
-            ::aiomas::rpc::__private::encode(&())
+            ::aiomas::rpc::__private::reply(&#reply_to, &())
         },
         Returns::Value(ty) => quote_spanned! {ty.span()=>
-            ::aiomas::rpc::__private::encode::<#ty>(&#call)
+            ::aiomas::rpc::__private::reply::<#ty>(&#reply_to, &#call)
         },
         // Not one generic helper over the `Result`: its two bounds would share one span, and each
         // would be reported again next to the one from `checks`.
@@ -132,7 +135,7 @@ fn reply(ret: &Returns, call: TokenStream) -> TokenStream {
             let value = Ident::new("value", Span::mixed_site().located_at(ok.span()));
             let error = Ident::new("error", Span::mixed_site().located_at(err_span));
             let encode = quote_spanned! {ok.span()=>
-                ::aiomas::rpc::__private::encode::<#ok>(&#value)
+                ::aiomas::rpc::__private::reply::<#ok>(&#reply_to, &#value)
             };
             let err = err.as_ref().map_or(quote!(_), |err| quote!(#err));
             let raise = quote_spanned! {err_span=>

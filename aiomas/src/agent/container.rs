@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::shutdown::CancellationToken;
+use crate::shutdown::TaskTracker;
 use tokio::sync::OnceCell;
 use tokio::task::{JoinHandle, JoinSet};
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::lifecycle::{TaskOutput, TaskScope};

@@ -5,8 +5,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
+use crate::shutdown::CancellationToken;
+use crate::shutdown::TaskTracker;
 
 use crate::rpc::Service;
 use crate::rpc::{panic_message, BoxFuture, CatchUnwind};

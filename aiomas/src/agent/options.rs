@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::channel::ChannelOptions;
 use crate::clock::{Clock, RealtimeClock};
-use crate::codec::{Codec, Serializers, ARROW};
+use crate::codec::{Codec, MessageCodec, Serializers, ARROW};
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
 
@@ -39,6 +39,7 @@ pub const DEFAULT_VALIDATE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct ContainerOptions {
     channel: ChannelOptions,
     codec: Option<Codec>,
+    custom_codec: Option<Arc<dyn MessageCodec>>,
     #[cfg(feature = "tls")]
     tls: Option<TlsConfig>,
     extra_types: Vec<Arc<str>>,
@@ -52,6 +53,7 @@ impl Default for ContainerOptions {
         ContainerOptions {
             channel: ChannelOptions::default(),
             codec: None,
+            custom_codec: None,
             #[cfg(feature = "tls")]
             tls: None,
             extra_types: Vec::new(),
@@ -76,6 +78,16 @@ impl ContainerOptions {
     /// [`channel`](Self::channel) sets before or after.
     pub fn codec(mut self, codec: Codec) -> Self {
         self.codec = Some(codec);
+        self.custom_codec = None;
+        self
+    }
+
+    /// Sets a codec of your own for all the container's connections (see
+    /// [`MessageCodec`]), as [`codec`](Self::codec) sets a built-in one.
+    pub fn custom_codec(mut self, codec: impl MessageCodec) -> Self {
+        let channel = ChannelOptions::default().custom_codec(codec);
+        self.codec = Some(channel.get_codec());
+        self.custom_codec = channel.custom_codec;
         self
     }
 
@@ -176,6 +188,9 @@ impl ContainerOptions {
         let mut channel = self.channel.clone().serializers(serializers);
         if let Some(codec) = self.codec {
             channel = channel.codec(codec);
+        }
+        if let Some(custom) = &self.custom_codec {
+            channel = channel.custom_codec_shared(custom.clone());
         }
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {

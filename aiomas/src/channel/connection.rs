@@ -1,5 +1,5 @@
-//! One live connection: the shared state behind every [`Channel`](super::Channel) handle, the
-//! reader task that dispatches incoming frames, and the writer task that flushes outgoing ones.
+//! One live connection: the shared state behind every [`Channel`](super::Channel) handle and
+//! the reader task that dispatches incoming frames (the write side is in [`outbox`](super::outbox)).
 //!
 //! Every queue is bounded by a slot: our requests hold one of the outgoing-queue slots until
 //! their frame is written; the peer's requests hold one of the in-flight slots from the moment
@@ -7,33 +7,34 @@
 //! reading, so TCP pushes back on the peer.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::options::Limits;
-use super::stats::{CallTrace, Counters};
-use super::transport::{ReadHalf, Stream, WriteHalf};
+use super::outbox::{self, Outbox, Pushed};
+use super::reader::{Body, FrameReader, HEADER_LEN};
+use super::stats::{self, Counters};
+use super::transport::Stream;
 use super::Request;
 use crate::codec::{Codec, WireFormat};
 use crate::error::{ConnectionError, ConnectionErrorKind, RemoteError};
+use crate::shutdown::{CancellationToken, TaskTracker};
 use crate::{Error, Value};
+
+mod encode;
+mod estimate;
 
 pub(crate) const REQUEST: u8 = 0;
 pub(crate) const RESULT: u8 = 1;
 pub(crate) const EXCEPTION: u8 = 2;
 
-const HEADER_LEN: usize = 4;
-const IO_BUFFER: usize = 64 * 1024;
-/// A read buffer that grew beyond this for a large frame is released once the frame is decoded.
-const RETAINED_READ_BUFFER: usize = IO_BUFFER;
 /// Frames that decode to more than this many bytes are decoded on a blocking thread, so that a
 /// few large frames cannot stall the other connections: tokio asks tasks to yield every
 /// 10-100 µs, and codecs decode some 200-500 MB/s, so 64 KiB is about where a decode stops
@@ -41,16 +42,6 @@ const RETAINED_READ_BUFFER: usize = IO_BUFFER;
 pub(crate) const BLOCKING_DECODE_THRESHOLD: usize = 64 * 1024;
 /// How long `close` waits for queued frames to be flushed to a slow peer.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
-
-/// A frame for the writer, with the queue slot it holds until it is written.
-enum Outgoing {
-    Frame {
-        bytes: Vec<u8>,
-        _slot: Option<OwnedSemaphorePermit>,
-    },
-    /// Flush everything queued before, then close the write half.
-    Close,
-}
 
 struct State {
     /// Our requests that wait for their replies. A caller that stops waiting removes its entry;
@@ -67,7 +58,7 @@ pub(crate) struct Shared {
     pub(crate) limits: Limits,
     next_msg_id: AtomicU64,
     state: Mutex<State>,
-    outgoing: mpsc::Sender<Outgoing>,
+    outbox: Arc<Outbox>,
     /// Slots of our requests queued and not written yet.
     request_slots: Arc<Semaphore>,
     /// Slots of the peer's requests read and not answered (written) yet.
@@ -120,8 +111,7 @@ impl Shared {
         limits: Limits,
         stats: Counters,
     ) -> Arc<Shared> {
-        // Room for every slot's frame, and for the final `Close`.
-        let (out_tx, out_rx) = mpsc::channel(limits.outgoing_queue + limits.max_in_flight + 1);
+        let outbox = Outbox::new(stream.writer);
         let (in_tx, in_rx) = mpsc::channel(limits.max_in_flight);
         let peer_slots = Arc::new(Semaphore::new(limits.max_in_flight));
         let shared = Arc::new(Shared {
@@ -134,7 +124,7 @@ impl Shared {
                 pending: HashMap::new(),
                 failure: None,
             }),
-            outgoing: out_tx,
+            outbox: outbox.clone(),
             request_slots: Arc::new(Semaphore::new(limits.outgoing_queue)),
             peer_slots: peer_slots.clone(),
             incoming: tokio::sync::Mutex::new(in_rx),
@@ -151,11 +141,11 @@ impl Shared {
             .insert(id, Arc::downgrade(&shared));
         let reader = tokio::spawn(read_loop(
             Arc::downgrade(&shared),
-            stream.reader,
+            FrameReader::new(stream.reader),
             in_tx,
             peer_slots,
         ));
-        let writer = tokio::spawn(write_loop(Arc::downgrade(&shared), stream.writer, out_rx));
+        let writer = tokio::spawn(outbox::write_loop(Arc::downgrade(&shared), outbox));
         *shared.tasks.lock().unwrap_or_else(|p| p.into_inner()) = vec![reader, writer];
         shared
     }
@@ -189,26 +179,33 @@ impl Shared {
     }
 
     /// Encodes `[msg_type, msg_id, content]` into a complete frame, refusing oversized ones.
-    fn frame(&self, msg_type: u8, msg_id: u64, content: &Value) -> Result<Vec<u8>, Error> {
-        let mut frame = vec![0; HEADER_LEN];
-        self.format
-            .encode_message(msg_type, msg_id, content, &mut frame)?;
-        let size = frame.len() - HEADER_LEN;
-        let limit = self.format.max_frame_size.min(u32::MAX as usize);
-        if size > limit {
-            return Err(Error::FrameTooLarge { size, limit });
-        }
-        frame[..HEADER_LEN].copy_from_slice(&(size as u32).to_be_bytes());
-        Ok(frame)
+    /// `content` is written straight into the frame, whether a `Value` or a typed one; a large
+    /// one without stalling the worker's other tasks where the runtime allows (see
+    /// [`encode::frame_here`]).
+    pub(crate) fn frame<C: Serialize + ?Sized>(
+        &self,
+        msg_type: u8,
+        msg_id: u64,
+        content: &C,
+    ) -> Result<Vec<u8>, Error> {
+        encode::frame_here(&self.format, msg_type, msg_id, content)
     }
 
-    fn queue(&self, bytes: Vec<u8>, slot: Option<OwnedSemaphorePermit>) -> Result<(), Error> {
+    pub(crate) fn queue(
+        &self,
+        bytes: Vec<u8>,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<(), Error> {
         let len = bytes.len();
-        // Cannot be full: the channel has room for every slot.
-        self.outgoing
-            .try_send(Outgoing::Frame { bytes, _slot: slot })
-            .map(|()| self.stats.wrote(len))
-            .map_err(|_| self.failure_or_closed())
+        // A lone call writes its frame itself; a busy connection's frames are batched.
+        let direct = !self.is_busy();
+        match self.outbox.push(bytes, slot, direct) {
+            Pushed::Written | Pushed::Queued => {
+                self.stats.wrote(len);
+                Ok(())
+            }
+            Pushed::Closing => Err(self.failure_or_closed()),
+        }
     }
 
     /// Waits for a free outgoing-queue slot, or for the connection to end.
@@ -227,13 +224,41 @@ impl Shared {
     /// Sends a request and waits for its reply, at most `timeout`.
     pub(crate) async fn request(
         self: &Arc<Self>,
-        content: &Value,
+        content: Value,
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
         let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
-        let mut trace = CallTrace::sent(self, msg_id, content);
-        let call = self.request_unbounded(msg_id, content);
-        let outcome = match timeout {
+        let trace = stats::CallTrace::sending(self, msg_id, stats::CallPath::of(&content));
+        let call = async {
+            let (frame, slot) = encode::request(self, msg_id, content).await?;
+            self.await_reply(msg_id, frame, slot).await
+        };
+        stats::sent(self, trace, self.within(timeout, call)).await
+    }
+
+    /// Encodes a request for `path` at once, straight into its frame (on this thread: a typed
+    /// request is borrowed), to be sent with [`PendingRequest::send`].
+    pub(crate) fn encode_request<C: Serialize + ?Sized>(
+        self: &Arc<Self>,
+        path: stats::CallPath<'_>,
+        content: &C,
+    ) -> PendingRequest {
+        let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
+        PendingRequest {
+            trace: stats::CallTrace::sending(self, msg_id, path),
+            frame: self.frame(REQUEST, msg_id, content),
+            shared: self.clone(),
+            msg_id,
+        }
+    }
+
+    /// `call`, failing with a timeout after `timeout`.
+    async fn within(
+        &self,
+        timeout: Option<Duration>,
+        call: impl Future<Output = Result<Value, Error>>,
+    ) -> Result<Value, Error> {
+        match timeout {
             None => call.await,
             Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
                 Err(Error::Timeout {
@@ -241,18 +266,16 @@ impl Shared {
                     after,
                 })
             }),
-        };
-        trace.returned(self, &outcome);
-        outcome
+        }
     }
 
-    async fn request_unbounded(
+    /// Queues our request's frame (holding `slot`) and waits for the reply.
+    async fn await_reply(
         self: &Arc<Self>,
         msg_id: u64,
-        content: &Value,
+        frame: Vec<u8>,
+        slot: OwnedSemaphorePermit,
     ) -> Result<Value, Error> {
-        let frame = self.frame(REQUEST, msg_id, content)?;
-        let slot = self.request_slot().await?;
         let (tx, rx) = oneshot::channel();
         {
             let mut state = self.state();
@@ -273,13 +296,17 @@ impl Shared {
     }
 
     /// Sends the reply to request `msg_id`; an unencodable result becomes an exception reply.
+    /// A large result is encoded on a blocking thread (see [`encode`]).
     pub(crate) fn reply(
-        &self,
+        self: &Arc<Self>,
         msg_id: u64,
-        result: &Value,
+        result: Value,
         slot: Option<OwnedSemaphorePermit>,
     ) -> Result<(), Error> {
-        match self.frame(RESULT, msg_id, result) {
+        let Some((result, slot)) = encode::reply_if_large(self, msg_id, result, slot) else {
+            return Ok(());
+        };
+        match self.frame(RESULT, msg_id, &result) {
             Ok(frame) => self.queue(frame, slot),
             Err(err) => {
                 self.fail(msg_id, err.python_kind(), &err.message(), slot)?;
@@ -341,7 +368,7 @@ impl Shared {
     }
 
     /// Says how many calls of ours a lost connection leaves unanswered.
-    fn describe(&self, err: ConnectionError) -> ConnectionError {
+    pub(crate) fn describe(&self, err: ConnectionError) -> ConnectionError {
         match self.state().pending.len() {
             0 => err,
             calls => err.while_pending(calls),
@@ -363,7 +390,7 @@ impl Shared {
         for waiter in pending.into_values() {
             let _ = waiter.send(Err(failure.clone()));
         }
-        let _ = self.outgoing.try_send(Outgoing::Close);
+        self.outbox.close();
     }
 
     /// Ends the connection at once (a server at its connection cap): fails what waits, stops
@@ -382,7 +409,7 @@ impl Shared {
     }
 
     /// Whether more frames are about to follow: more than one call is open either way.
-    fn is_busy(&self) -> bool {
+    pub(crate) fn is_busy(&self) -> bool {
         let peer_open = self.limits.max_in_flight - self.peer_slots.available_permits();
         peer_open + self.state().pending.len() > 1
     }
@@ -455,9 +482,10 @@ impl Drop for Shared {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&self.id);
         self.ended.cancel();
+        self.outbox.close();
         // The reader, parked on the socket, is stopped. The writer ends by itself once it has
-        // flushed what is queued (its sender is ours), unless the peer stopped reading: then
-        // it gets the same grace as `close` before it is stopped too.
+        // flushed what is queued, unless the peer stopped reading: then it gets the same grace
+        // as `close` before it is stopped too.
         let mut tasks =
             std::mem::take(self.tasks.get_mut().unwrap_or_else(|p| p.into_inner())).into_iter();
         if let Some(reader) = tasks.next() {
@@ -478,6 +506,32 @@ impl Drop for Shared {
     }
 }
 
+/// A request encoded into its frame, not sent yet: it no longer borrows its content.
+pub(crate) struct PendingRequest {
+    shared: Arc<Shared>,
+    msg_id: u64,
+    frame: Result<Vec<u8>, Error>,
+    trace: stats::CallTrace,
+}
+
+impl PendingRequest {
+    /// Sends the request and waits for its reply, at most `timeout`.
+    pub(crate) async fn send(self, timeout: Option<Duration>) -> Result<Value, Error> {
+        let PendingRequest {
+            shared,
+            msg_id,
+            frame,
+            trace,
+        } = self;
+        let call = async {
+            let frame = frame?;
+            let slot = shared.request_slot().await?;
+            shared.await_reply(msg_id, frame, slot).await
+        };
+        stats::sent(&shared, trace, shared.within(timeout, call)).await
+    }
+}
+
 /// Forgets a request whose caller stopped waiting (cancelled or timed out): its late reply is
 /// dropped, and nothing of it stays behind.
 struct ForgetOnDrop<'a> {
@@ -493,15 +547,13 @@ impl Drop for ForgetOnDrop<'_> {
 
 async fn read_loop(
     shared: Weak<Shared>,
-    reader: ReadHalf,
+    mut reader: FrameReader,
     requests: mpsc::Sender<Request>,
     peer_slots: Arc<Semaphore>,
 ) {
-    let mut reader = BufReader::with_capacity(IO_BUFFER, reader);
-    let mut body = Vec::new();
     let mut frames_read = 0_u64;
     let failure = loop {
-        match read_one(&shared, &mut reader, &mut body, &requests, &peer_slots).await {
+        match read_one(&shared, &mut reader, &requests, &peer_slots).await {
             Ok(true) => frames_read += 1,
             // Every handle is gone: the connection is being dropped.
             Ok(false) => return,
@@ -533,8 +585,7 @@ async fn read_loop(
 /// Reads, decodes and dispatches one frame; `false` once the connection is dropped.
 async fn read_one(
     shared: &Weak<Shared>,
-    reader: &mut BufReader<ReadHalf>,
-    body: &mut Vec<u8>,
+    reader: &mut FrameReader,
     requests: &mpsc::Sender<Request>,
     peer_slots: &Arc<Semaphore>,
 ) -> Result<bool, Error> {
@@ -545,18 +596,13 @@ async fn read_one(
         return Ok(false);
     };
     let idle = || shared.upgrade().is_some_and(|conn| conn.is_idle());
-    read_frame(reader, body, limit, &limits, idle).await?;
+    let body = reader.read_frame(limit, &limits, idle).await?;
     let Some(conn) = shared.upgrade() else {
         return Ok(false);
     };
     conn.touch();
     conn.stats.read(HEADER_LEN + body.len());
-    let decoded;
-    (decoded, *body) = decode(&conn, std::mem::take(body)).await;
-    if body.capacity() > RETAINED_READ_BUFFER {
-        *body = Vec::new();
-    }
-    match decoded? {
+    match decode(&conn, body).await? {
         (REQUEST, msg_id, content) => {
             drop(conn);
             // At the in-flight bound, stop reading until a reply has been written; a peer that
@@ -590,7 +636,7 @@ const HANGUP_PROBE_INTERVAL: Duration = Duration::from_millis(200);
 /// Waits for an in-flight slot; `None` if the peer hangs up first.
 async fn wait_for_slot(
     slots: &Arc<Semaphore>,
-    reader: &mut BufReader<ReadHalf>,
+    reader: &mut FrameReader,
 ) -> Option<OwnedSemaphorePermit> {
     let acquire = slots.clone().acquire_owned();
     tokio::pin!(acquire);
@@ -598,7 +644,7 @@ async fn wait_for_slot(
         tokio::select! {
             slot = &mut acquire => return slot.ok(),
             () = tokio::time::sleep(HANGUP_PROBE_INTERVAL) => {
-                if reader.get_ref().peer_gone() {
+                if reader.peer_gone() {
                     return None;
                 }
             }
@@ -606,27 +652,30 @@ async fn wait_for_slot(
     }
 }
 
-/// Decodes a frame body, on a blocking thread if it is large; hands the buffer back for reuse.
-async fn decode(conn: &Arc<Shared>, body: Vec<u8>) -> (Result<(u8, u64, Value), Error>, Vec<u8>) {
+/// Decodes a frame body, on a blocking thread if it is large; the body is gone after it.
+async fn decode(conn: &Arc<Shared>, body: Body) -> Result<(u8, u64, Value), Error> {
     let codec = conn.format.codec();
+    // A custom codec's frames are not guessed at.
+    let suspect = |err, body: &[u8]| match conn.format.builtin() {
+        Some(codec) => suspect_codec(err, codec, body),
+        None => err,
+    };
     let decoded = if decoded_size_hint(codec, &body) <= BLOCKING_DECODE_THRESHOLD {
-        let decoded = conn.format.decode_message(&body);
-        (decoded, body)
+        conn.format.decode_message(&body)
     } else {
         let format = conn.format.clone();
-        let decoding = tokio::task::spawn_blocking(move || (format.decode_message(&body), body));
+        // Hands the body back with the outcome only if decoding failed (for the error's hint).
+        let decoding = tokio::task::spawn_blocking(move || match format.decode_message(&body) {
+            Ok(decoded) => Ok(decoded),
+            Err(err) => Err((err, body)),
+        });
         match decoding.await {
-            Ok(decoded) => decoded,
-            Err(err) => (
-                Err(Error::Protocol(format!("decoding a frame failed: {err}"))),
-                Vec::new(),
-            ),
+            Ok(Ok(decoded)) => return Ok(decoded),
+            Ok(Err((err, body))) => return Err(suspect(err, &body)),
+            Err(err) => return Err(Error::Protocol(format!("decoding a frame failed: {err}"))),
         }
     };
-    match decoded {
-        (Err(err), body) => (Err(suspect_codec(err, codec, &body)), body),
-        ok => ok,
-    }
+    decoded.map_err(|err| suspect(err, &body))
 }
 
 /// How large a frame body is once decoded: blosc bodies say so in their header (bytes 4..8,
@@ -659,133 +708,4 @@ fn suspect_codec(err: Error, codec: Codec, body: &[u8]) -> Error {
         codec.name(),
         looks_like.name()
     ))
-}
-
-/// Whether a frame header is the start of a TLS record (handshake, alert, data: 0x14-0x17,
-/// then version 3.x): the peer speaks TLS to a plain connection.
-fn is_tls_record(header: &[u8; HEADER_LEN]) -> bool {
-    (0x14..=0x17).contains(&header[0]) && header[1] == 0x03 && header[2] <= 0x04
-}
-
-/// Reads one frame body into `body`, growing it only as bytes arrive.
-///
-/// Between frames it waits as long as the connection is wanted (or until it has been idle for
-/// the idle timeout); once a frame has started, every read must bring bytes within the read
-/// timeout.
-async fn read_frame(
-    reader: &mut BufReader<ReadHalf>,
-    body: &mut Vec<u8>,
-    limit: usize,
-    limits: &Limits,
-    is_idle: impl Fn() -> bool,
-) -> Result<(), Error> {
-    let mut header = [0; HEADER_LEN];
-    let started = loop {
-        let read = reader.read(&mut header);
-        let Some(after) = limits.idle_timeout else {
-            break read.await;
-        };
-        match tokio::time::timeout(after, read).await {
-            Ok(started) => break started,
-            Err(_) if is_idle() => {
-                return Err(ConnectionError::new(
-                    ConnectionErrorKind::TimedOut,
-                    format!("connection closed after {after:?} without a call (idle timeout)"),
-                )
-                .into())
-            }
-            Err(_) => continue,
-        }
-    };
-    let mut received = started.map_err(ConnectionError::from_io)?;
-    if received == 0 {
-        return Err(ConnectionError::closed_by_peer().into());
-    }
-    let stalled = |received: usize, size: &str| -> Error {
-        ConnectionError::new(
-            ConnectionErrorKind::TimedOut,
-            format!(
-                "the peer stalled for {:?} in the middle of a frame ({received} of {size} bytes received)",
-                limits.read_timeout
-            ),
-        )
-        .into()
-    };
-    let cut = |received: usize, size: &str| -> Error {
-        ConnectionError::new(
-            ConnectionErrorKind::Closed,
-            format!("connection closed by the peer in the middle of a frame ({received} of {size} bytes received)"),
-        )
-        .into()
-    };
-    while received < HEADER_LEN {
-        match tokio::time::timeout(limits.read_timeout, reader.read(&mut header[received..])).await
-        {
-            Err(_) => return Err(stalled(received, "4 header")),
-            Ok(Err(err)) => return Err(ConnectionError::from_io(err).into()),
-            Ok(Ok(0)) => return Err(cut(received, "4 header")),
-            Ok(Ok(n)) => received += n,
-        }
-    }
-    if is_tls_record(&header) {
-        return Err(ConnectionError::new(
-            ConnectionErrorKind::Tls,
-            "the peer speaks TLS (it sent a TLS record); connect with ChannelOptions::tls",
-        )
-        .into());
-    }
-    let size = u32::from_be_bytes(header) as usize;
-    if size > limit {
-        return Err(Error::Protocol(format!(
-            "incoming frame of {size} bytes exceeds the frame limit of {limit} bytes"
-        )));
-    }
-    body.clear();
-    while body.len() < size {
-        let want = (size - body.len()).min(IO_BUFFER);
-        body.reserve(want);
-        let mut chunk = (&mut *reader).take(want as u64);
-        let read = chunk.read_buf(body);
-        match tokio::time::timeout(limits.read_timeout, read).await {
-            Err(_) => return Err(stalled(body.len(), &size.to_string())),
-            Ok(Err(err)) => return Err(ConnectionError::from_io(err).into()),
-            Ok(Ok(0)) => return Err(cut(body.len(), &size.to_string())),
-            Ok(Ok(_)) => {}
-        }
-    }
-    Ok(())
-}
-
-async fn write_loop(shared: Weak<Shared>, writer: WriteHalf, mut frames: mpsc::Receiver<Outgoing>) {
-    let mut writer = BufWriter::with_capacity(IO_BUFFER, writer);
-    let result: std::io::Result<()> = async {
-        while let Some(next) = frames.recv().await {
-            match next {
-                Outgoing::Frame { bytes, _slot } => {
-                    writer.write_all(&bytes).await?;
-                    drop(_slot);
-                    // Batch frames into one write: those already queued and, on a busy
-                    // connection, those of tasks runnable right now (concurrent calls replying
-                    // together). The yield costs a scheduler round trip, so a lone call skips it.
-                    let busy = || shared.upgrade().is_some_and(|conn| conn.is_busy());
-                    if frames.is_empty() && busy() {
-                        tokio::task::yield_now().await;
-                    }
-                    if frames.is_empty() {
-                        writer.flush().await?;
-                    }
-                }
-                Outgoing::Close => break,
-            }
-        }
-        writer.flush().await?;
-        writer.shutdown().await
-    }
-    .await;
-    if let Err(err) = result {
-        if let Some(conn) = shared.upgrade() {
-            debug!(peer = %conn.peer, "write failed: {err}");
-            conn.shut(conn.describe(ConnectionError::from_io(err)).into());
-        }
-    }
 }

@@ -21,8 +21,9 @@
 //! | frame size / decoded size | [`DEFAULT_MAX_FRAME_SIZE`], [`DEFAULT_MAX_DECODED_SIZE`] | tarpc / msgpack-python |
 //!
 //! Calls a connection serves belong to it: they are aborted when it ends. Frames that decode to
-//! more than 64 KiB are decoded on a blocking thread, so that a few large frames cannot stall
-//! the other connections.
+//! more than 64 KiB, and messages estimated to encode to more than that (blosc compression
+//! included), are decoded or encoded on a blocking thread, so that a few large frames cannot
+//! stall the other connections.
 //!
 //! ```
 //! use aiomas::channel::{self, Addr, ChannelOptions};
@@ -47,6 +48,8 @@
 mod addr;
 mod connection;
 mod options;
+mod outbox;
+mod reader;
 mod server;
 mod stats;
 mod transport;
@@ -56,9 +59,9 @@ use std::future::Future;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use crate::shutdown::CancellationToken;
+use crate::shutdown::TaskTrackerToken;
 use tokio::sync::OwnedSemaphorePermit;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::debug;
 
 pub use addr::Addr;
@@ -75,6 +78,7 @@ pub use stats::{Stats, CALL_TRACE_TARGET};
 use crate::codec::WireFormat;
 use crate::error::{ConnectionError, ConnectionErrorKind};
 use crate::{Error, Value};
+pub(crate) use connection::PendingRequest;
 use connection::Shared;
 use stats::{Answer, CallTrace, Counters};
 pub(crate) use transport::Stream;
@@ -115,6 +119,7 @@ impl Channel {
         let format = WireFormat::new(options.codec, options.serializers.clone())
             .with_limit(options.max_frame_size)
             .with_decoded_limit(options.get_max_decoded_size())
+            .with_custom(options.custom_codec.clone())
             .bind(id, served_root);
         let stats = Counters::new(options.stats.clone());
         let shared = Shared::spawn(stream, format, id, options.limits, stats);
@@ -184,7 +189,20 @@ impl Channel {
         content: impl Into<Value>,
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
-        self.shared.request(&content.into(), timeout).await
+        self.shared.request(content.into(), timeout).await
+    }
+
+    /// Encodes `content` (any serializable value, typed arguments included) straight into a
+    /// request frame at once; [`PendingRequest::send`] sends it and waits for the reply (see
+    /// [`send_with_timeout`](Self::send_with_timeout)).
+    pub(crate) fn encode_request<C: serde::Serialize + ?Sized>(
+        &self,
+        prefix: &str,
+        method: &str,
+        content: &C,
+    ) -> PendingRequest {
+        self.shared
+            .encode_request(stats::CallPath { prefix, method }, content)
     }
 
     /// The default deadline of calls on this connection ([`ChannelOptions::call_timeout`]).
@@ -566,7 +584,9 @@ impl Request {
     }
 
     /// Answers with `result`. If it cannot be encoded, the peer gets an exception reply instead
-    /// and the encoding error is returned.
+    /// and the encoding error is returned. A large result (more than about 64 KiB encoded) is
+    /// encoded on a blocking thread, so that it cannot stall other connections; its encoding
+    /// error, if any, is answered the same way but only logged.
     ///
     /// ```
     /// use aiomas::channel::{self, Addr, ChannelOptions};
@@ -591,7 +611,24 @@ impl Request {
     /// ```
     pub fn reply(mut self, result: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
-        let sent = connection.reply(self.msg_id, &result.into(), self.slot.take());
+        let sent = connection.reply(self.msg_id, result.into(), self.slot.take());
+        self.trace.answered(&connection, Answer::Result, &sent);
+        sent
+    }
+
+    /// Where the reply goes, for encoding a result into its frame ahead of
+    /// [`reply_frame`](Self::reply_frame).
+    pub(crate) fn reply_slot(&self) -> ReplySlot {
+        ReplySlot {
+            connection: self.connection.clone(),
+            msg_id: self.msg_id,
+        }
+    }
+
+    /// Answers with a reply frame that [`ReplySlot::encode`] made for this request.
+    pub(crate) fn reply_frame(mut self, frame: ReplyFrame) -> Result<(), Error> {
+        let connection = self.connection()?;
+        let sent = connection.queue(frame.0, self.slot.take());
         self.trace.answered(&connection, Answer::Result, &sent);
         sent
     }
@@ -731,6 +768,33 @@ impl fmt::Debug for Request {
             .finish()
     }
 }
+
+/// Where the reply to one request goes: the RPC layer encodes a typed result straight into
+/// its frame with it, with no `Value` in between.
+#[derive(Clone)]
+pub(crate) struct ReplySlot {
+    connection: Weak<Shared>,
+    msg_id: u64,
+}
+
+impl ReplySlot {
+    /// Encodes `result` into the reply frame (refusing one beyond the frame limit).
+    pub(crate) fn encode<T: serde::Serialize + ?Sized>(
+        &self,
+        result: &T,
+    ) -> Result<ReplyFrame, Error> {
+        let connection = self
+            .connection
+            .upgrade()
+            .ok_or_else(|| Error::from(ConnectionError::closed()))?;
+        connection
+            .frame(connection::RESULT, self.msg_id, result)
+            .map(ReplyFrame)
+    }
+}
+
+/// A reply frame from [`ReplySlot::encode`], ready to be written.
+pub(crate) struct ReplyFrame(Vec<u8>);
 
 /// Connects to `addr` and returns the channel.
 ///

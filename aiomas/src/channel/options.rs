@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use crate::codec::{Codec, Serializers, DECODED_BYTES_PER_BODY_BYTE};
+use std::any::Any;
+use std::sync::Arc;
+
+use crate::codec::{Codec, MessageCodec, Serializers, DECODED_BYTES_PER_BODY_BYTE};
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
 
@@ -135,6 +138,8 @@ pub enum Retry {
 #[derive(Debug, Clone)]
 pub struct ChannelOptions {
     pub(crate) codec: Codec,
+    /// A codec of the user's, used instead of `codec` (see [`ChannelOptions::custom_codec`]).
+    pub(crate) custom_codec: Option<Arc<dyn MessageCodec>>,
     pub(crate) serializers: Serializers,
     pub(crate) max_frame_size: usize,
     pub(crate) max_decoded_size: Option<usize>,
@@ -178,6 +183,7 @@ impl Default for ChannelOptions {
     fn default() -> Self {
         ChannelOptions {
             codec: Codec::default(),
+            custom_codec: None,
             serializers: Serializers::default(),
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             max_decoded_size: None,
@@ -196,6 +202,30 @@ impl ChannelOptions {
     /// Sets the codec (JSON by default).
     pub fn codec(mut self, codec: Codec) -> Self {
         self.codec = codec;
+        self.custom_codec = None;
+        self
+    }
+
+    /// Sets a codec of your own (see [`MessageCodec`]); both sides must use the same. A
+    /// built-in [`Codec`] given here is the same as [`codec`](Self::codec).
+    ///
+    /// ```
+    /// use aiomas::channel::ChannelOptions;
+    /// use aiomas::codec::Codec;
+    ///
+    /// let options = ChannelOptions::default().custom_codec(Codec::MsgPack);
+    /// assert_eq!((options.get_codec(), options.get_codec_name()), (Codec::MsgPack, "msgpack"));
+    /// ```
+    pub fn custom_codec(self, codec: impl MessageCodec) -> Self {
+        if let Some(builtin) = (&codec as &dyn Any).downcast_ref::<Codec>() {
+            return self.codec(*builtin);
+        }
+        self.custom_codec_shared(Arc::new(codec))
+    }
+
+    /// [`custom_codec`](Self::custom_codec), shared.
+    pub fn custom_codec_shared(mut self, codec: Arc<dyn MessageCodec>) -> Self {
+        self.custom_codec = Some(codec);
         self
     }
 
@@ -316,9 +346,17 @@ impl ChannelOptions {
         self.limits.call_timeout
     }
 
-    /// The codec in use.
+    /// The built-in codec in use (what a [custom codec](Self::custom_codec) replaces).
     pub fn get_codec(&self) -> Codec {
         self.codec
+    }
+
+    /// The name of the codec in use, custom or built in.
+    pub fn get_codec_name(&self) -> &str {
+        match &self.custom_codec {
+            Some(custom) => custom.name(),
+            None => self.codec.name(),
+        }
     }
 
     /// The extra serializers in use.

@@ -4,8 +4,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use crate::shutdown::CancellationToken;
 use tokio::task::{JoinHandle, JoinSet};
-use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use super::connection::Shared;

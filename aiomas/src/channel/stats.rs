@@ -266,14 +266,39 @@ enum Side {
     Serve,
 }
 
+/// The RPC path of a call, as the span shows it: `prefix/method` (or `method` alone),
+/// joined only if a subscriber wants the span.
+#[derive(Clone, Copy)]
+pub(crate) struct CallPath<'a> {
+    pub(crate) prefix: &'a str,
+    pub(crate) method: &'a str,
+}
+
+impl<'a> CallPath<'a> {
+    /// The path of a request's content `[path, args, kwargs]` (empty for other content).
+    pub(crate) fn of(content: &'a Value) -> Self {
+        CallPath {
+            prefix: "",
+            method: rpc_path(content),
+        }
+    }
+
+    fn text(self) -> std::borrow::Cow<'a, str> {
+        match self.prefix {
+            "" => self.method.into(),
+            prefix => format!("{prefix}/{}", self.method).into(),
+        }
+    }
+}
+
 impl CallTrace {
-    fn start(side: Side, peer: &str, msg_id: u64, content: &Value) -> CallTrace {
+    fn start(side: Side, peer: &str, msg_id: u64, path: CallPath<'_>) -> CallTrace {
         // The fields are evaluated only inside the macros' enabled branch.
         let span = match side {
             Side::Send => tracing::debug_span!(target: CALL_TRACE_TARGET, "send",
-                peer, path = rpc_path(content), msg_id, outcome = Empty, duration_us = Empty),
+                peer, path = &*path.text(), msg_id, outcome = Empty, duration_us = Empty),
             Side::Serve => tracing::debug_span!(target: CALL_TRACE_TARGET, "serve",
-                peer, path = rpc_path(content), msg_id, outcome = Empty, duration_us = Empty),
+                peer, path = &*path.text(), msg_id, outcome = Empty, duration_us = Empty),
         };
         if span.is_disabled() {
             return CallTrace(None);
@@ -281,29 +306,14 @@ impl CallTrace {
         CallTrace(Some(Box::new((span, Instant::now()))))
     }
 
+    /// The span of our request `msg_id`, started before its content moves into the frame.
+    pub(crate) fn sending(connection: &Shared, msg_id: u64, path: CallPath<'_>) -> CallTrace {
+        CallTrace::start(Side::Send, &connection.peer, msg_id, path)
+    }
+
     /// The span of a request the peer sent us.
     pub(crate) fn served(connection: &Shared, msg_id: u64, content: &Value) -> CallTrace {
-        CallTrace::start(Side::Serve, &connection.peer, msg_id, content)
-    }
-
-    /// Our call `msg_id` starts: it is counted, and traced if a subscriber wants that.
-    pub(crate) fn sent(connection: &Shared, msg_id: u64, content: &Value) -> CallTrace {
-        connection.stats.calls_sent.fetch_add(1, Relaxed);
-        CallTrace::start(Side::Send, &connection.peer, msg_id, content)
-    }
-
-    /// Our call returned `outcome`.
-    pub(crate) fn returned(&mut self, connection: &Shared, outcome: &Result<Value, Error>) {
-        if outcome.is_err() {
-            connection.stats.errors.fetch_add(1, Relaxed);
-        }
-        self.finish(match outcome {
-            Ok(_) => "result",
-            Err(Error::Remote(_)) => "exception",
-            Err(Error::Timeout { .. }) => "timeout",
-            Err(Error::Connection(_)) => "connection",
-            Err(_) => "error",
-        });
+        CallTrace::start(Side::Serve, &connection.peer, msg_id, CallPath::of(content))
     }
 
     /// The span (disabled if no subscriber wants it), e.g. to run the handler in.
@@ -356,6 +366,28 @@ impl Drop for CallTrace {
     fn drop(&mut self) {
         self.finish("cancelled");
     }
+}
+
+/// Makes our call (traced by `trace`): counts it, and traces it if a subscriber wants that.
+pub(crate) async fn sent(
+    connection: &Shared,
+    mut trace: CallTrace,
+    call: impl std::future::Future<Output = Result<Value, Error>>,
+) -> Result<Value, Error> {
+    let counters = &connection.stats;
+    counters.calls_sent.fetch_add(1, Relaxed);
+    let outcome = call.await;
+    if outcome.is_err() {
+        counters.errors.fetch_add(1, Relaxed);
+    }
+    trace.finish(match &outcome {
+        Ok(_) => "result",
+        Err(Error::Remote(_)) => "exception",
+        Err(Error::Timeout { .. }) => "timeout",
+        Err(Error::Connection(_)) => "connection",
+        Err(_) => "error",
+    });
+    outcome
 }
 
 /// The RPC path of a request's content `[path, args, kwargs]`; empty for other content.

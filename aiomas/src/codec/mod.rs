@@ -30,20 +30,23 @@ mod blosc;
 #[cfg(not(feature = "blosc"))]
 #[path = "blosc_disabled.rs"]
 mod blosc;
+mod custom;
 mod date;
 mod decode;
 mod extension;
 mod json;
 mod json_parser;
 mod msgpack;
+mod wire;
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use crate::value::{Extension, Home, ServiceRef, Value};
+use crate::value::{Home, ServiceRef, Value};
 use crate::Error;
 
+pub use custom::{Incoming, MessageCodec, Outgoing};
 pub use date::{Date, ARROW};
 pub use decode::DECODED_BYTES_PER_BODY_BYTE;
 pub use extension::ExtensionType;
@@ -217,6 +220,8 @@ impl Serializers {
 #[derive(Debug, Clone)]
 pub(crate) struct WireFormat {
     codec: Codec,
+    /// A codec of the user's, used instead of `codec`.
+    custom: Option<Arc<dyn MessageCodec>>,
     serializers: Serializers,
     /// Frame bodies (and decompressed blosc bodies) larger than this are refused.
     pub(crate) max_frame_size: usize,
@@ -232,6 +237,7 @@ impl WireFormat {
     pub(crate) fn new(codec: Codec, serializers: Serializers) -> Self {
         WireFormat {
             codec,
+            custom: None,
             serializers,
             max_frame_size: usize::MAX,
             max_decoded_size: usize::MAX,
@@ -243,6 +249,25 @@ impl WireFormat {
     /// The codec of the frames.
     pub(crate) fn codec(&self) -> Codec {
         self.codec
+    }
+
+    /// The built-in codec of the frames; `None` for a custom codec.
+    pub(crate) fn builtin(&self) -> Option<Codec> {
+        self.custom.is_none().then_some(self.codec)
+    }
+
+    /// The codec's name, for messages.
+    fn name(&self) -> &str {
+        match &self.custom {
+            Some(custom) => custom.name(),
+            None => self.codec.name(),
+        }
+    }
+
+    /// Frames are written and read with `custom` (if any) instead of the built-in codec.
+    pub(crate) fn with_custom(mut self, custom: Option<Arc<dyn MessageCodec>>) -> Self {
+        self.custom = custom;
+        self
     }
 
     pub(crate) fn with_limit(mut self, max_frame_size: usize) -> Self {
@@ -261,20 +286,51 @@ impl WireFormat {
         self
     }
 
-    /// Appends the encoding of `[msg_type, msg_id, content]` to `out`.
-    pub(crate) fn encode_message(
+    /// Appends the encoding of `[msg_type, msg_id, content]` to `out`; `content` is any
+    /// serializable value (a [`Value`], or the typed arguments or result of a call), written
+    /// straight into the frame.
+    pub(crate) fn encode_message<C: serde::Serialize + ?Sized>(
         &self,
         msg_type: u8,
         msg_id: u64,
-        content: &Value,
+        content: &C,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        self.encode(Some((msg_type, msg_id)), content, out)
+    }
+
+    /// Appends `[msg_type, msg_id, content]` (with an `envelope`), or `content` alone.
+    fn encode<C: serde::Serialize + ?Sized>(
+        &self,
+        envelope: Option<(u8, u64)>,
+        content: &C,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        if let Some(custom) = &self.custom {
+            return match envelope {
+                Some((msg_type, msg_id)) => {
+                    let message = (msg_type, msg_id, content);
+                    custom.encode(&Outgoing::new(self, &message), out)
+                }
+                None => custom.encode(&Outgoing::new(self, &content), out),
+            };
+        }
+        self.encode_builtin(envelope, content, out)
+    }
+
+    /// [`encode`](Self::encode) with the built-in codec.
+    fn encode_builtin<C: serde::Serialize + ?Sized>(
+        &self,
+        envelope: Option<(u8, u64)>,
+        content: &C,
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
         match self.codec {
-            Codec::Json => json::encode_message(self, msg_type, msg_id, content, out),
-            Codec::MsgPack => msgpack::encode_message(self, msg_type, msg_id, content, out),
+            Codec::Json => wire::encode(json::Sink(out), self, envelope, content),
+            Codec::MsgPack => wire::encode(msgpack::Sink(out), self, envelope, content),
             Codec::MsgPackBlosc => {
                 let mut packed = Vec::with_capacity(64);
-                msgpack::encode_message(self, msg_type, msg_id, content, &mut packed)?;
+                wire::encode(msgpack::Sink(&mut packed), self, envelope, content)?;
                 out.extend_from_slice(&blosc::compress(&packed, BLOSC_TYPESIZE)?);
                 Ok(())
             }
@@ -304,29 +360,24 @@ impl WireFormat {
     }
 
     fn encode_into(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
-        match self.codec {
-            Codec::Json => json::encode_value(self, value, out),
-            Codec::MsgPack => msgpack::encode_value(self, value, out),
-            Codec::MsgPackBlosc => {
-                let mut packed = Vec::new();
-                msgpack::encode_value(self, value, &mut packed)?;
-                out.extend_from_slice(&blosc::compress(&packed, BLOSC_TYPESIZE)?);
-                Ok(())
-            }
-        }
+        self.encode(None, value, out)
     }
 
     fn decode(&self, body: &[u8]) -> Result<Value, Error> {
-        let result = match self.codec {
-            Codec::Json => json::decode(self, body),
-            Codec::MsgPack => msgpack::decode(self, body),
-            Codec::MsgPackBlosc => blosc::decompress(body, self.max_frame_size)
-                .and_then(|raw| msgpack::decode(self, &raw)),
+        let result = match (&self.custom, self.codec) {
+            (Some(custom), _) => {
+                let decoding = decode::Decoding::new(self, body.len());
+                let mut message = Incoming::new(&decoding);
+                custom
+                    .decode(body, &mut message)
+                    .and_then(|()| message.into_value())
+            }
+            (None, codec) => self.decode_builtin(codec, body),
         };
         // Whatever goes wrong decoding an incoming frame breaks the connection: a protocol error.
         result.map_err(|err| match err {
             Error::Deserialization(msg) => {
-                Error::Protocol(format!("undecodable {} message: {msg}", self.codec))
+                Error::Protocol(format!("undecodable {} message: {msg}", self.name()))
             }
             Error::FrameTooLarge { size, limit } => Error::Protocol(format!(
                 "incoming blosc frame decompresses to {size} bytes, over the frame limit of {limit} bytes"
@@ -335,14 +386,21 @@ impl WireFormat {
         })
     }
 
-    /// The typeid under which an extension travels (`{"__type__": [typeid, data]}`).
-    fn extension_typeid(&self, ext: &Extension) -> Result<usize, Error> {
-        self.serializers.typeid(&ext.type_name).ok_or_else(|| {
-            Error::Serialization(format!(
-                "No serializer found for type \"{}\"",
-                ext.type_name
-            ))
-        })
+    fn decode_builtin(&self, codec: Codec, body: &[u8]) -> Result<Value, Error> {
+        match codec {
+            Codec::Json => json::decode(self, body),
+            Codec::MsgPack => msgpack::decode(self, body),
+            Codec::MsgPackBlosc => blosc::decompress(body, self.max_frame_size)
+                .and_then(|raw| msgpack::decode(self, &raw)),
+        }
+    }
+
+    /// The typeid under which an extension of type `name` travels
+    /// (`{"__type__": [typeid, data]}`).
+    fn typeid_of(&self, name: &str) -> Result<usize, Error> {
+        self.serializers
+            .typeid(name)
+            .ok_or_else(|| Error::Serialization(format!("No serializer found for type \"{name}\"")))
     }
 
     /// The typeid and router path under which a service reference travels.

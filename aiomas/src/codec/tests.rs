@@ -1449,3 +1449,106 @@ fn decoding_can_move_to_a_blocking_thread() {
         .unwrap();
     assert_eq!(decoded.unwrap(), (0, 9, request_content()));
 }
+
+// ----------------------------------------------------------------------------------------
+// Typed content: straight into the frame, byte for byte what its `Value` gives
+// ----------------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct Point {
+    x: f32,
+    label: Option<String>,
+    tags: BTreeMap<i64, bool>,
+}
+
+#[derive(Serialize)]
+enum Shape {
+    Dot,
+    Circle(f64),
+    Pair(i8, u8),
+    Rect { w: u32, h: u32 },
+}
+
+#[derive(Serialize)]
+struct Unit;
+
+/// Encodes `content` typed and through `to_value`; both must give the same bytes or the same
+/// error, for every codec.
+#[track_caller]
+fn assert_typed_like_value<T: Serialize>(format: &WireFormat, content: &T) {
+    let mut typed = Vec::new();
+    let typed = format
+        .encode_message(REQUEST_TYPE, 7, content, &mut typed)
+        .map(|()| typed);
+    let through_value =
+        crate::to_value(content).and_then(|v| try_encode(format, REQUEST_TYPE, 7, &v));
+    match (typed, through_value) {
+        (Ok(typed), Ok(value)) if !matches!(format.codec, Codec::MsgPackBlosc) => {
+            assert_eq!(typed, value, "{}", format.codec)
+        }
+        // Blosc frames: what they decompress to must agree.
+        (Ok(typed), Ok(value)) => assert_eq!(
+            blosc::decompress(&typed, usize::MAX).unwrap(),
+            blosc::decompress(&value, usize::MAX).unwrap()
+        ),
+        (Err(typed), Err(value)) => {
+            assert_eq!(typed.to_string(), value.to_string(), "{}", format.codec)
+        }
+        (typed, value) => panic!(
+            "{}: typed {typed:?}, through a Value {value:?}",
+            format.codec
+        ),
+    }
+}
+
+const REQUEST_TYPE: u8 = 0;
+
+#[test]
+fn typed_content_encodes_as_its_value_does() {
+    let served = Serializers::new().with_type("Point").with_service_refs();
+    let point = || Point {
+        x: 0.1,
+        label: None,
+        tags: [(-1, true), (2, false)].into_iter().collect(),
+    };
+    for codec in CODECS {
+        let format = WireFormat::new(codec, served.clone()).bind(3, Some(9));
+        assert_typed_like_value(
+            &format,
+            &("add", (1, -2.5, u64::MAX), BTreeMap::<String, i32>::new()),
+        );
+        assert_typed_like_value(&format, &point());
+        assert_typed_like_value(
+            &format,
+            &vec![Shape::Dot, Shape::Circle(1.5), Shape::Pair(-1, 1)],
+        );
+        assert_typed_like_value(&format, &Shape::Rect { w: 2, h: 3 });
+        assert_typed_like_value(&format, &(Unit, (), 'x', Some(3u8), None::<i8>));
+        assert_typed_like_value(&format, &[f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0]);
+        assert_typed_like_value(&format, &(i128::MAX, u128::MAX, -(1i128 << 70), 5i128));
+        assert_typed_like_value(&format, &crate::Bytes::from(vec![0, 159]));
+        assert_typed_like_value(&format, &vec![0u8, 1, 255]);
+        assert_typed_like_value(
+            &format,
+            &Value::BigInt(
+                "-1000000000000000000000000000000000000000000"
+                    .parse()
+                    .unwrap(),
+            ),
+        );
+        assert_typed_like_value(&format, &ext("Point", list([1.into(), 2.into()])));
+        assert_typed_like_value(&format, &ext("Unknown", Value::Nil));
+        assert_typed_like_value(
+            &format,
+            &"2016-01-01T00:00:00+00:00".parse::<Date>().unwrap(),
+        );
+        assert_typed_like_value(&format, &service("agents/1", Home::Local(9)));
+        assert_typed_like_value(&format, &service("agents/1", Home::Local(8)));
+        assert_typed_like_value(&format, &service("agents/1", Home::Connection(3)));
+        let mut keys = BTreeMap::new();
+        keys.insert((1, 2), 3);
+        assert_typed_like_value(&format, &keys);
+        assert_typed_like_value(&format, &nested_lists(MAX_DEPTH - 1));
+        assert_typed_like_value(&format, &nested_lists(MAX_DEPTH + 5));
+    }
+}

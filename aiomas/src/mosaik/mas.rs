@@ -22,10 +22,18 @@ pub const MAX_SETTLE_ROUNDS: usize = 100_000;
 ///
 /// Give [`clock`](Self::clock) to the container (`ContainerOptions::default().clock(...)`);
 /// in [`Simulator::step`](super::Simulator::step), hand the inputs to the agents, then call
-/// [`step`](Self::step): it moves the clock to the step's time (in seconds: `time *
-/// time_resolution`), lets the agents run until they are idle, and returns the time of the
-/// next wake-up of an agent (a sleep or a scheduled call) in mosaik steps, which is what
-/// `step` returns to mosaik.
+/// [`step`](Self::step) with the step's `time` and `max_advance`: it moves the clock to the
+/// step's time (in seconds: `time * time_resolution`), lets the agents run until they are
+/// idle, and returns what `step` returns to mosaik: the time of the next wake-up of an agent
+/// (a sleep or a scheduled call) in mosaik steps if it is at most `max_advance`.
+///
+/// mosaik 3 promises no external step before `max_advance + 1` (the earliest time an input
+/// can arrive, the simulator's own next scheduled step, or `until + 1`), and nothing more:
+/// the world may look different from then on. So a wake-up beyond `max_advance` is not
+/// promised to mosaik; `step` asks to be stepped at `max_advance + 1` instead (at least
+/// `time + 1`), where the agents' next wake-up is weighed again against the new
+/// `max_advance`. The wake-up is never lost, and a wake-up after the end of the simulation
+/// (`max_advance` is `until` then) becomes `until + 1`, which mosaik drops.
 ///
 /// "Idle" means: no request to mosaik in flight (agents may use the [`MosaikProxy`]) and no
 /// change in the clock's next deadline for [`SETTLE_ROUNDS`] scheduler rounds. Agents run on
@@ -44,8 +52,10 @@ pub const MAX_SETTLE_ROUNDS: usize = 100_000;
 ///         clock.sleep(5.0).await.unwrap(); // an agent that wakes every 5 s
 ///     }
 /// });
-/// assert_eq!(time.step(0, &mosaik).await?, Some(5));
-/// assert_eq!(time.step(5, &mosaik).await?, Some(10));
+/// assert_eq!(time.step(0, 100, &mosaik).await?, Some(5));
+/// assert_eq!(time.step(5, 100, &mosaik).await?, Some(10));
+/// // An input may arrive at 8 (max_advance 7): stepped at 8, the wake-up at 10 not promised.
+/// assert_eq!(time.step(6, 7, &mosaik).await?, Some(8));
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -75,17 +85,25 @@ impl MosaikTime {
     }
 
     /// Moves the clock to `time` (if it is later), waits until the agents are idle, and
-    /// returns the next wake-up in mosaik steps (rounded up), if any agent waits for one.
-    pub async fn step(&self, time: Time, mosaik: &MosaikProxy) -> Result<Option<Time>, Exception> {
+    /// returns the next wake-up in mosaik steps (rounded up) if it is at most `max_advance`,
+    /// else `max_advance + 1` (at least `time + 1`; see the type's docs), or `None` if no
+    /// agent waits for a wake-up.
+    pub async fn step(
+        &self,
+        time: Time,
+        max_advance: Time,
+        mosaik: &MosaikProxy,
+    ) -> Result<Option<Time>, Exception> {
         let target = self.seconds(time);
         if target > self.clock.time() {
             self.clock.set_time(target)?;
         }
         self.settle(mosaik).await;
         Ok(self.clock.next_deadline().map(|deadline| {
-            let steps = (deadline / self.time_resolution).ceil();
-            // A deadline inside the current step is due at once: the next step.
-            (steps as Time).max(time + 1)
+            let wake_up = (deadline / self.time_resolution).ceil() as Time;
+            // A deadline inside the current step is due at once: the next step. (mosaik
+            // gives `max_advance = time - 1` when an input may come at `time` itself.)
+            wake_up.min(max_advance.saturating_add(1)).max(time + 1)
         }))
     }
 
@@ -142,31 +160,73 @@ mod tests {
         (server, MosaikProxy::new(channel))
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn steps_move_the_clock_and_wait_for_agents_asking_mosaik() {
-        let (_server, mosaik) = fake_mosaik().await;
-        // One mosaik step is half a second.
-        let time = MosaikTime::new(chrono::Utc::now(), 0.5);
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let agent = tokio::spawn({
-            let (clock, mosaik, seen) = (time.clock().clone(), mosaik.clone(), seen.clone());
-            async move {
-                loop {
-                    clock.sleep(1.0).await.unwrap();
-                    let progress = mosaik.get_progress().await.unwrap();
-                    seen.lock().unwrap().push((clock.time(), progress));
-                }
+    /// `max_advance` of a simulator without triggering inputs: mosaik's `until`.
+    const UNTIL: Time = 1_000;
+
+    /// What an agent saw at its wake-ups: the clock's time and mosaik's progress.
+    type Seen = Arc<Mutex<Vec<(f64, f64)>>>;
+
+    /// A fake mosaik, a [`MosaikTime`] of `time_resolution` and an agent on its clock that
+    /// wakes every `period` seconds and asks mosaik for the progress (a request in flight
+    /// that the step must wait for).
+    async fn agent_behind_mosaik(
+        time_resolution: f64,
+        period: f64,
+    ) -> (
+        channel::Server,
+        MosaikProxy,
+        MosaikTime,
+        tokio::task::JoinHandle<()>,
+        Seen,
+    ) {
+        let (server, mosaik) = fake_mosaik().await;
+        let time = MosaikTime::new(chrono::Utc::now(), time_resolution);
+        let seen = Seen::default();
+        let (clock, proxy, log) = (time.clock().clone(), mosaik.clone(), seen.clone());
+        let agent = tokio::spawn(async move {
+            loop {
+                clock.sleep(period).await.unwrap();
+                let progress = proxy.get_progress().await.unwrap();
+                log.lock().unwrap().push((clock.time(), progress));
             }
         });
-        assert_eq!(time.step(0, &mosaik).await.unwrap(), Some(2));
+        (server, mosaik, time, agent, seen)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn steps_move_the_clock_and_wait_for_agents_asking_mosaik() {
+        // One mosaik step is half a second.
+        let (_server, mosaik, time, agent, seen) = agent_behind_mosaik(0.5, 1.0).await;
+        assert_eq!(time.step(0, UNTIL, &mosaik).await.unwrap(), Some(2));
         assert!(seen.lock().unwrap().is_empty());
         // The agent wakes at 1.0 s, asks mosaik, and sleeps again until 2.0 s: step 4.
-        assert_eq!(time.step(2, &mosaik).await.unwrap(), Some(4));
+        assert_eq!(time.step(2, UNTIL, &mosaik).await.unwrap(), Some(4));
         assert_eq!(*seen.lock().unwrap(), [(1.0, 42.5)]);
-        assert_eq!(time.step(3, &mosaik).await.unwrap(), Some(4));
+        assert_eq!(time.step(3, UNTIL, &mosaik).await.unwrap(), Some(4));
         assert_eq!(time.clock().time(), 1.5);
-        assert_eq!(time.step(4, &mosaik).await.unwrap(), Some(6));
+        assert_eq!(time.step(4, UNTIL, &mosaik).await.unwrap(), Some(6));
         assert_eq!(seen.lock().unwrap().len(), 2);
+        agent.abort();
+    }
+
+    /// The next wake-up is returned only up to `max_advance`; beyond it, the step asks for
+    /// `max_advance + 1`, and the wake-up comes back once `max_advance` reaches it.
+    #[tokio::test(flavor = "current_thread")]
+    async fn wake_ups_beyond_max_advance_wait_for_max_advance_plus_1() {
+        let (_server, mosaik, time, agent, woken) = agent_behind_mosaik(1.0, 10.0).await;
+        // Within max_advance: the wake-up itself (also when it is max_advance exactly).
+        assert_eq!(time.step(0, UNTIL, &mosaik).await.unwrap(), Some(10));
+        assert_eq!(time.step(1, 10, &mosaik).await.unwrap(), Some(10));
+        // An input may come at 4: be stepped then, not promised a step at 10.
+        assert_eq!(time.step(2, 3, &mosaik).await.unwrap(), Some(4));
+        // An input may come at this very step's time (max_advance = time - 1).
+        assert_eq!(time.step(4, 3, &mosaik).await.unwrap(), Some(5));
+        assert!(woken.lock().unwrap().is_empty());
+        assert_eq!(time.step(10, UNTIL, &mosaik).await.unwrap(), Some(20));
+        assert_eq!(*woken.lock().unwrap(), [(10.0, 42.5)]);
+        // A wake-up after the end (max_advance = until = 15): until + 1, which mosaik drops.
+        assert_eq!(time.step(12, 15, &mosaik).await.unwrap(), Some(16));
+        assert_eq!(time.step(12, Time::MAX, &mosaik).await.unwrap(), Some(20));
         agent.abort();
     }
 }

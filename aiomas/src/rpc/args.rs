@@ -6,7 +6,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::Exception;
+use super::{Exception, ReplyTo};
 use crate::{from_value, Value};
 
 /// One declared parameter of a function, in declaration order, for [`Args::check`].
@@ -128,6 +128,7 @@ pub struct Args {
     keywords: Vec<(String, Value)>,
     declared: usize,
     rest_taken: bool,
+    reply_to: ReplyTo,
 }
 
 impl Args {
@@ -152,7 +153,21 @@ impl Args {
             keywords,
             declared: 0,
             rest_taken: false,
+            reply_to: ReplyTo::default(),
         }
+    }
+
+    /// The same arguments, with results encoded as `reply_to` says.
+    pub(crate) fn replying_to(mut self, reply_to: ReplyTo) -> Self {
+        self.reply_to = reply_to;
+        self
+    }
+
+    /// How the call's result is encoded: take it before the arguments are used up, and
+    /// [`encode`](ReplyTo::encode) the result with it (over a connection, straight into the
+    /// reply frame; in-process, or for `Args` built by hand, into a [`Value`]).
+    pub fn reply_to(&self) -> ReplyTo {
+        self.reply_to.clone()
     }
 
     /// Binds the call to the declared `params` the way Python does before a function runs, and

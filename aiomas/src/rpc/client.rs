@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 use tracing::{debug, Instrument};
 
 use super::service::call;
-use super::{Args, Exception, FromProxy, Proxy, Service};
+use super::{Args, Exception, FromProxy, Proxy, ReplyTo, Service};
 use crate::channel::{Channel, Request, Requests};
 use crate::{Error, Home, ServiceRef, Value};
 
@@ -398,10 +398,13 @@ async fn handle(root: Option<Arc<Root>>, mut request: Request) {
         (Ok(_), None) => Err(Exception::lookup(
             "No RPC service is served on this side of the connection",
         )),
-        (Ok((path, args)), Some(root)) => call(&*root.service, &path, args).await,
+        (Ok((path, args)), Some(root)) => {
+            let args = args.replying_to(ReplyTo::frame(request.reply_slot()));
+            call(&*root.service, &path, args).await
+        }
     };
     let sent = match outcome {
-        Ok(value) => request.reply(value),
+        Ok(reply) => reply.send(request),
         Err(exc) => request.fail(exc.kind(), exc.message()),
     };
     if let Err(err) = sent {

@@ -88,16 +88,6 @@ impl Exception {
         Exception::new(short.to_owned(), err.to_string())
     }
 
-    /// The reply for a function's `Result`: the encoded value, or the error as an exception.
-    pub(crate) fn reply_for<T: serde::Serialize, E: fmt::Display + 'static>(
-        result: Result<T, E>,
-    ) -> Result<crate::Value, Exception> {
-        match result {
-            Ok(value) => crate::to_value(&value).map_err(Exception::from),
-            Err(err) => Err(Exception::from_error(&err)),
-        }
-    }
-
     /// The exception type.
     ///
     /// ```

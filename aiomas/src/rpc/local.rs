@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::Poll;
 use std::time::Duration;
 
+use crate::shutdown::CancellationToken;
+use crate::shutdown::TaskTracker;
 use tokio::sync::oneshot;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use super::service::call;
 use super::{Args, Exception, Root};
@@ -129,7 +129,7 @@ impl LocalEndpoint {
             _ => return Err(self.closed_error()),
         };
         let mut run: Pin<Box<dyn Future<Output = Outcome> + Send>> =
-            Box::pin(async move { call(&*root.service, &path, args).await });
+            Box::pin(async move { call(&*root.service, &path, args).await?.into_value() });
         // Inline until it first waits (unless calls already nest deeply on this thread).
         if INLINE_DEPTH.get() < MAX_INLINE_LOCAL_CALLS {
             let first = std::future::poll_fn(|cx| {

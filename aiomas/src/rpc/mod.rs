@@ -58,6 +58,7 @@ mod client;
 mod exception;
 mod local;
 mod proxy;
+mod reply;
 mod server;
 mod service;
 mod service_map;
@@ -69,6 +70,7 @@ pub use exception::Exception;
 pub(crate) use local::LocalEndpoint;
 pub use local::MAX_INLINE_LOCAL_CALLS;
 pub use proxy::{FromProxy, Proxy, Typed};
+pub use reply::{Reply, ReplyTo};
 pub use server::{
     open_connection, open_connection_serving, start_server, start_server_with, IntoService,
     RpcServer,
@@ -96,21 +98,20 @@ pub mod __private {
 
     pub use super::proxy::decode_result;
 
-    /// Encodes one argument of a proxy call.
-    pub fn arg<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
-        to_value(value)
+    pub use super::proxy::{ArgList, KwList, TypedCall};
+
+    /// Encodes an exposed method's result with the call's [`ReplyTo`](super::ReplyTo).
+    pub fn reply<T: Serialize + ?Sized>(
+        reply_to: &super::ReplyTo,
+        value: &T,
+    ) -> Result<super::Reply, Exception> {
+        reply_to.encode(value)
     }
 
-    /// Appends catch-all positional arguments (they must encode as a list).
-    pub fn extend_args<T: Serialize + ?Sized>(
-        args: &mut Vec<Value>,
-        rest: &T,
-    ) -> Result<(), Error> {
+    /// Catch-all positional arguments (they must encode as a list).
+    pub fn rest_args<T: Serialize + ?Sized>(rest: &T) -> Result<Vec<Value>, Error> {
         match to_value(rest)? {
-            Value::List(items) => {
-                args.extend(items);
-                Ok(())
-            }
+            Value::List(items) => Ok(items),
             other => Err(Error::Serialization(format!(
                 "*args must be a list, not {}",
                 other.type_name()
@@ -118,8 +119,8 @@ pub mod __private {
         }
     }
 
-    /// Encodes catch-all keyword arguments (they must encode as a map with string keys).
-    pub fn kwargs<T: Serialize + ?Sized>(rest: &T) -> Result<Vec<(String, Value)>, Error> {
+    /// Catch-all keyword arguments (they must encode as a map with string keys).
+    pub fn rest_kwargs<T: Serialize + ?Sized>(rest: &T) -> Result<Vec<(String, Value)>, Error> {
         match to_value(rest)? {
             Value::Map(entries) => entries
                 .into_iter()

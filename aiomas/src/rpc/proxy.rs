@@ -4,14 +4,17 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::future::Future;
+
 use serde::de::DeserializeOwned;
+use serde::ser::{SerializeMap, SerializeTuple};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::local::LocalEndpoint;
 use super::Args;
 use crate::channel::Channel;
 use crate::error::{ConnectionError, ConnectionErrorKind};
-use crate::{from_value, Error, Home, ServiceRef, Value};
+use crate::{from_value, to_value, Error, Home, ServiceRef, Value};
 
 /// A dynamic proxy for a remote service: call anything by name with untyped values.
 ///
@@ -364,19 +367,7 @@ impl Proxy {
         kwargs: Vec<(String, Value)>,
     ) -> Result<Value, Error> {
         if let Some(local) = &self.local {
-            let path = self.method_path(method);
-            let function = path.rsplit('/').next().unwrap_or_default().to_owned();
-            let call = local.call(path, Args::new(function, args, kwargs));
-            // The same deadline as a remote call; the call itself runs on to its end.
-            return match self.timeout {
-                Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
-                    Err(Error::Timeout {
-                        peer: local.origin().to_string(),
-                        after,
-                    })
-                }),
-                None => call.await,
-            };
+            return self.call_local(local, method, args, kwargs).await;
         }
         let channel = self.channel.as_ref().ok_or_else(|| self.unreachable())?;
         let kwargs = Value::Map(
@@ -391,6 +382,67 @@ impl Proxy {
             kwargs,
         ]);
         channel.send_with_timeout(request, self.timeout).await
+    }
+
+    /// Calls `method` in-process, with the same deadline as a remote call (the call itself
+    /// runs on to its end).
+    async fn call_local(
+        &self,
+        local: &LocalEndpoint,
+        method: &str,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value)>,
+    ) -> Result<Value, Error> {
+        let path = self.method_path(method);
+        let function = path.rsplit('/').next().unwrap_or_default().to_owned();
+        let call = local.call(path, Args::new(function, args, kwargs));
+        match self.timeout {
+            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    peer: local.origin().to_string(),
+                    after,
+                })
+            }),
+            None => call.await,
+        }
+    }
+
+    /// Calls `method` with typed arguments (what typed proxies do). Over a connection the
+    /// arguments are encoded straight into the request frame, before this returns; in-process
+    /// they become values the callee owns, as with [`call_kw`](Self::call_kw).
+    #[doc(hidden)]
+    pub fn call_typed<'a, P: ArgList, K: KwList>(
+        &'a self,
+        method: &'a str,
+        call: TypedCall<P, K>,
+    ) -> impl Future<Output = Result<Value, Error>> + Send + 'a {
+        let (remote, local) = match (&self.local, &self.channel) {
+            (Some(_), _) => (None, Some(call.into_values())),
+            (None, Some(channel)) => {
+                let content = Content {
+                    prefix: &self.target.path,
+                    method,
+                    call: &call,
+                };
+                (
+                    Some(channel.encode_request(&self.target.path, method, &content)),
+                    None,
+                )
+            }
+            (None, None) => (None, None),
+        };
+        async move {
+            if let Some(request) = remote {
+                return request.send(self.timeout).await;
+            }
+            match (&self.local, local) {
+                (Some(endpoint), Some(values)) => {
+                    let (args, kwargs) = values?;
+                    self.call_local(endpoint, method, args, kwargs).await
+                }
+                _ => Err(self.unreachable()),
+            }
+        }
     }
 
     /// Calls `method` and decodes the result into `R` (used by typed proxies).
@@ -517,6 +569,157 @@ pub fn decode_result<R: DeserializeOwned>(method: &str, result: Value) -> Result
             "the result of {method}() does not fit the expected type: {err}"
         ))
     })
+}
+
+/// The positional arguments of a typed call, as a list `(&a, (&b, ()))` (generated proxies
+/// build it), so any number of them is encoded without a `Value` and without boxing.
+#[doc(hidden)]
+pub trait ArgList {
+    /// How many there are.
+    const LEN: usize;
+    /// Serializes each as the next element of `seq`.
+    fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error>;
+    /// Appends each as a value (in-process calls).
+    fn push_values(&self, out: &mut Vec<Value>) -> Result<(), Error>;
+}
+
+impl ArgList for () {
+    const LEN: usize = 0;
+    fn serialize_each<S: SerializeTuple>(&self, _: &mut S) -> Result<(), S::Error> {
+        Ok(())
+    }
+    fn push_values(&self, _: &mut Vec<Value>) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl<A: Serialize + ?Sized, R: ArgList> ArgList for (&A, R) {
+    const LEN: usize = 1 + R::LEN;
+    fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error> {
+        seq.serialize_element(self.0)?;
+        self.1.serialize_each(seq)
+    }
+    fn push_values(&self, out: &mut Vec<Value>) -> Result<(), Error> {
+        out.push(to_value(self.0)?);
+        self.1.push_values(out)
+    }
+}
+
+/// The keyword arguments of a typed call, as a list `(("key", &key), ())`.
+#[doc(hidden)]
+pub trait KwList {
+    /// How many there are.
+    const LEN: usize;
+    /// Serializes each as the next entry of `map`.
+    fn serialize_each<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+    /// Appends each as a named value (in-process calls).
+    fn push_values(&self, out: &mut Vec<(String, Value)>) -> Result<(), Error>;
+}
+
+impl KwList for () {
+    const LEN: usize = 0;
+    fn serialize_each<M: SerializeMap>(&self, _: &mut M) -> Result<(), M::Error> {
+        Ok(())
+    }
+    fn push_values(&self, _: &mut Vec<(String, Value)>) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl<A: Serialize + ?Sized, R: KwList> KwList for ((&str, &A), R) {
+    const LEN: usize = 1 + R::LEN;
+    fn serialize_each<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry(self.0 .0, self.0 .1)?;
+        self.1.serialize_each(map)
+    }
+    fn push_values(&self, out: &mut Vec<(String, Value)>) -> Result<(), Error> {
+        out.push((self.0 .0.to_owned(), to_value(self.0 .1)?));
+        self.1.push_values(out)
+    }
+}
+
+/// The arguments of one typed call: Python's rules put the parameters before `*args` in
+/// `positional` and those after it in `keywords`; the catch-alls come as values.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct TypedCall<P, K> {
+    /// The positional parameters.
+    pub positional: P,
+    /// `*args`, if the method takes them.
+    pub rest: Vec<Value>,
+    /// The keyword-only parameters.
+    pub keywords: K,
+    /// `**kwargs`, if the method takes them.
+    pub rest_keywords: Vec<(String, Value)>,
+}
+
+impl<P: ArgList, K: KwList> TypedCall<P, K> {
+    /// The arguments as values, for an in-process call.
+    #[allow(clippy::type_complexity)]
+    fn into_values(self) -> Result<(Vec<Value>, Vec<(String, Value)>), Error> {
+        let mut args = Vec::with_capacity(P::LEN + self.rest.len());
+        self.positional.push_values(&mut args)?;
+        args.extend(self.rest);
+        let mut kwargs = Vec::with_capacity(K::LEN + self.rest_keywords.len());
+        self.keywords.push_values(&mut kwargs)?;
+        kwargs.extend(self.rest_keywords);
+        Ok((args, kwargs))
+    }
+}
+
+/// A typed call's request content `[path, args, kwargs]`, serialized as it is.
+struct Content<'a, P, K> {
+    prefix: &'a str,
+    method: &'a str,
+    call: &'a TypedCall<P, K>,
+}
+
+impl<P: ArgList, K: KwList> Serialize for Content<'_, P, K> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut request = s.serialize_tuple(3)?;
+        request.serialize_element(&MethodPath(self.prefix, self.method))?;
+        request.serialize_element(&Positional(self.call))?;
+        request.serialize_element(&Keywords(self.call))?;
+        request.end()
+    }
+}
+
+/// `prefix/method`, or `method` for the root, written without building the string.
+struct MethodPath<'a>(&'a str, &'a str);
+
+impl Serialize for MethodPath<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            "" => s.serialize_str(self.1),
+            prefix => s.collect_str(&format_args!("{prefix}/{}", self.1)),
+        }
+    }
+}
+
+struct Positional<'a, P, K>(&'a TypedCall<P, K>);
+
+impl<P: ArgList, K> Serialize for Positional<'_, P, K> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_tuple(P::LEN + self.0.rest.len())?;
+        self.0.positional.serialize_each(&mut seq)?;
+        for item in &self.0.rest {
+            seq.serialize_element(item)?;
+        }
+        seq.end()
+    }
+}
+
+struct Keywords<'a, P, K>(&'a TypedCall<P, K>);
+
+impl<P, K: KwList> Serialize for Keywords<'_, P, K> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(K::LEN + self.0.rest_keywords.len()))?;
+        self.0.keywords.serialize_each(&mut map)?;
+        for (key, value) in &self.0.rest_keywords {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 /// Links a service type to its typed proxy (`Calculator` -> `CalculatorProxy`).

@@ -6,14 +6,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{Args, Exception};
+use super::{Args, Exception, Reply};
 use crate::Value;
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// One call of an exposed function, ready to run with its arguments.
-pub type Handler<'a> = Box<dyn FnOnce(Args) -> BoxFuture<'a, Result<Value, Exception>> + Send + 'a>;
+pub type Handler<'a> = Box<dyn FnOnce(Args) -> BoxFuture<'a, Result<Reply, Exception>> + Send + 'a>;
 
 /// What a name inside a service stands for.
 pub enum Route<'a> {
@@ -47,6 +47,19 @@ impl<'a> Route<'a> {
     where
         F: FnOnce(Args) -> Fut + Send + 'a,
         Fut: Future<Output = Result<Value, Exception>> + Send + 'a,
+    {
+        Route::Method(Box::new(move |args| {
+            let call = f(args);
+            Box::pin(async move { call.await.map(Reply::from) })
+        }))
+    }
+
+    /// Like [`method`](Self::method), for a function that answers with a [`Reply`]: one that
+    /// encodes its typed result with [`Args::reply_to`] (generated routers do).
+    pub fn replying<F, Fut>(f: F) -> Route<'a>
+    where
+        F: FnOnce(Args) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<Reply, Exception>> + Send + 'a,
     {
         Route::Method(Box::new(move |args| Box::pin(f(args))))
     }
@@ -160,44 +173,50 @@ pub trait Service: Send + Sync + 'static {
 }
 
 /// Runs `path` on `root` with `args`; errors and panics become exceptions.
-pub(crate) async fn call(root: &dyn Service, path: &str, args: Args) -> Result<Value, Exception> {
-    let parts: Vec<&str> = path.split('/').collect();
-    // Resolution runs inside the guarded future too: a panicking `route` is caught as well.
-    let run = Box::pin(async { resolve_and_run(root, &parts, 0, args).await });
-    CatchUnwind(run).await.unwrap_or_else(|panic| {
+pub(crate) async fn call(root: &dyn Service, path: &str, args: Args) -> Result<Reply, Exception> {
+    let panicked = |panic: Box<dyn std::any::Any + Send>| {
         let message = panic_message(&*panic);
         tracing::error!("exposed function {path:?} panicked: {message}");
         Err(Exception::new(
             "RuntimeError",
             format!("{path}() panicked: {message}"),
         ))
-    })
+    };
+    // Resolution is guarded too: a panicking `route` is caught as well.
+    match std::panic::catch_unwind(AssertUnwindSafe(|| resolve_and_run(root, path, 0, args))) {
+        Ok(run) => CatchUnwind(run).await.unwrap_or_else(panicked),
+        Err(panic) => panicked(panic),
+    }
 }
 
-/// Resolves `parts[i..]` from `node` step by step, with Python's error messages, and runs
-/// the function found there. Recursive so a shared child can be kept alive by the future.
+/// Resolves `path[start..]` from `node` segment by segment, with Python's error messages,
+/// and runs the function found there. Recursive so a shared child can be kept alive by the
+/// future.
 fn resolve_and_run<'a>(
     node: &'a dyn Service,
-    parts: &'a [&'a str],
-    i: usize,
+    path: &'a str,
+    start: usize,
     args: Args,
-) -> BoxFuture<'a, Result<Value, Exception>> {
-    let name = parts[i];
-    let last = i + 1 == parts.len();
-    let failure = match node.route(name) {
-        Route::Method(handler) if last => return handler(args),
-        Route::Service(child) if !last => return resolve_and_run(child, parts, i + 1, args),
-        Route::Shared(child) if !last => {
-            return Box::pin(async move { resolve_and_run(&*child, parts, i + 1, args).await })
+) -> BoxFuture<'a, Result<Reply, Exception>> {
+    let rest = &path[start..];
+    let (name, next) = match rest.find('/') {
+        Some(slash) => (&rest[..slash], Some(start + slash + 1)),
+        None => (rest, None),
+    };
+    let failure = match (node.route(name), next) {
+        (Route::Method(handler), None) => return handler(args),
+        (Route::Service(child), Some(next)) => return resolve_and_run(child, path, next, args),
+        (Route::Shared(child), Some(next)) => {
+            return Box::pin(async move { resolve_and_run(&*child, path, next, args).await })
         }
-        Route::Method(_) => Exception::lookup(format!(
+        (Route::Method(_), Some(next)) => Exception::lookup(format!(
             "Name \"{}\" not found in \"{}\"",
-            parts[i + 1],
-            parts[..=i].join("/")
+            path[next..].split('/').next().unwrap_or_default(),
+            &path[..next - 1]
         )),
-        Route::Service(child) => not_callable(child),
-        Route::Shared(child) => not_callable(&*child),
-        Route::NotExposed => {
+        (Route::Service(child), None) => not_callable(child),
+        (Route::Shared(child), None) => not_callable(&*child),
+        (Route::NotExposed, _) => {
             let module = node.module_path().replace("::", ".");
             let dot = if module.is_empty() { "" } else { "." };
             Exception::lookup(format!(
@@ -205,9 +224,9 @@ fn resolve_and_run<'a>(
                 node.class_name()
             ))
         }
-        Route::NotFound => Exception::lookup(format!(
+        (Route::NotFound, _) => Exception::lookup(format!(
             "Name \"{name}\" not found in \"{}\"",
-            parts[..i].join("/")
+            &path[..start.saturating_sub(1)]
         )),
     };
     Box::pin(std::future::ready(Err(failure)))

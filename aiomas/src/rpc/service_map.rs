@@ -8,10 +8,9 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use serde::Serialize;
 
 use super::service::BoxFuture;
-use super::{Args, Exception, IntoService, Proxy, Route, Service, Typed};
-use crate::Value;
+use super::{Args, Exception, IntoService, Proxy, Reply, Route, Service, Typed};
 
-type Function = Arc<dyn Fn(Args) -> BoxFuture<'static, Result<Value, Exception>> + Send + Sync>;
+type Function = Arc<dyn Fn(Args) -> BoxFuture<'static, Result<Reply, Exception>> + Send + Sync>;
 
 enum Entry {
     Service(Arc<dyn Service>),
@@ -127,8 +126,9 @@ impl ServiceMap {
         E: fmt::Display + 'static,
     {
         let function: Function = Arc::new(move |args| {
+            let reply_to = args.reply_to();
             let call = f(args);
-            Box::pin(async move { Exception::reply_for(call.await) })
+            Box::pin(async move { reply_to.reply_for(call.await) })
         });
         self.insert(name.into(), Entry::Function(function))
     }

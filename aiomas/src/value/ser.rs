@@ -91,7 +91,7 @@ impl Serialize for ServiceRef {
     }
 }
 
-pub(super) fn service_ref_from_parts(path: String, kind: u8, id: u64) -> Result<ServiceRef, Error> {
+pub(crate) fn service_ref_from_parts(path: String, kind: u8, id: u64) -> Result<ServiceRef, Error> {
     let home = match kind {
         0 => Home::Connection(id),
         1 => Home::Local(id),
