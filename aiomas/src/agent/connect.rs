@@ -61,6 +61,29 @@ impl Container {
     }
 
     /// Like [`connect`](Self::connect), returning a typed proxy (`CalleeProxy`).
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # use aiomas::channel::Retry;
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {
+    /// #     #[expose]
+    /// #     fn ping(&self) -> String { "pong".into() }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let home = Container::bind("127.0.0.1:0").await?;
+    /// let away = Container::bind("127.0.0.1:0").await?;
+    /// let bot = home.spawn(|ctx| Bot { ctx })?;
+    /// let proxy: BotProxy = away.connect_as(bot.addr(), Retry::Never).await?;
+    /// assert_eq!(proxy.ping().await?, "pong");
+    /// assert!(away.connect_as::<BotProxy>(&format!("{}7", home.base_url()), Retry::Never).await.is_err());
+    /// # away.shutdown().await;
+    /// # home.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect_as<P: FromProxy>(&self, url: &str, retry: Retry) -> Result<P, Error> {
         self.connect(url, retry).await.map(P::from_proxy)
     }

@@ -153,11 +153,47 @@ impl Container {
     }
 
     /// The prefix of the agents' addresses, e.g. `tcp://localhost:5555/`.
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {
+    /// #     #[expose]
+    /// #     fn ping(&self) -> String { "pong".into() }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let port = container.addr().and_then(|addr| addr.port()).unwrap();
+    /// assert_eq!(container.base_url(), format!("tcp://127.0.0.1:{port}/"));
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
     }
 
     /// The address the server socket is bound to (with the real port), if still running.
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {
+    /// #     #[expose]
+    /// #     fn ping(&self) -> String { "pong".into() }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// assert_ne!(container.addr().and_then(|addr| addr.port()), Some(0)); // the port it got
+    /// container.shutdown().await;
+    /// assert_eq!(container.addr(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn addr(&self) -> Option<Addr> {
         let server = self.inner.server.lock().unwrap_or_else(|p| p.into_inner());
         server.as_ref().map(|s| s.addr().clone())
@@ -165,11 +201,45 @@ impl Container {
 
     /// The container's clock. Calls scheduled on it (`call_in`, `call_at`) are cancelled when
     /// the container shuts down.
+    ///
+    /// ```
+    /// # use aiomas::agent::Container;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let clock = container.clock();
+    /// let before = clock.time();
+    /// clock.sleep(0.01).await?;
+    /// assert!(clock.time() >= before + 0.01);
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.inner.clock
     }
 
     /// The number of agents in the container.
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {
+    /// #     #[expose]
+    /// #     fn ping(&self) -> String { "pong".into() }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// container.spawn(|ctx| Bot { ctx })?;
+    /// assert_eq!(container.agent_count(), 1);
+    /// container.remove("0").await;
+    /// assert_eq!(container.agent_count(), 0);
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn agent_count(&self) -> usize {
         self.inner.agents.len()
     }
@@ -254,6 +324,29 @@ impl Container {
 
     /// Like [`spawn`](Self::spawn), for constructors that must await something. A constructor
     /// that fails uses no id.
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {
+    /// #     #[expose]
+    /// #     fn ping(&self) -> String { "pong".into() }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let bot = container
+    ///     .spawn_async(|ctx| async move {
+    ///         ctx.clock().sleep(0.001).await?; // e.g. read a config first
+    ///         Ok(Bot { ctx })
+    ///     })
+    ///     .await?;
+    /// assert_eq!(bot.id(), "0");
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn spawn_async<A, F, Fut>(&self, make: F) -> Result<AgentHandle<A>, Error>
     where
         A: Agent,
@@ -266,6 +359,26 @@ impl Container {
     }
 
     /// The local agent `id`, if there is one of type `A`.
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {
+    /// #     #[expose]
+    /// #     fn ping(&self) -> String { "pong".into() }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// container.spawn(|ctx| Bot { ctx })?;
+    /// let bot = container.agent::<Bot>("0").expect("agent 0 is a Bot");
+    /// assert_eq!(bot.ping(), "pong");
+    /// assert!(container.agent::<Bot>("1").is_none());
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn agent<A: Agent>(&self, id: &str) -> Option<AgentHandle<A>> {
         let agent = self.inner.agents.get_as::<A>(id)?;
         Some(AgentHandle::new(
@@ -279,6 +392,28 @@ impl Container {
     /// agent), its tasks are cancelled and its stop hook is awaited (for at most
     /// [`STOP_HOOK_TIMEOUT`](super::STOP_HOOK_TIMEOUT)). Returns whether there was such an
     /// agent. Its id is not reused.
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # use aiomas::channel::Retry;
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {
+    /// #     #[expose]
+    /// #     fn ping(&self) -> String { "pong".into() }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let bot = container.spawn(|ctx| Bot { ctx })?;
+    /// let proxy: BotProxy = container.connect_as(bot.addr(), Retry::Never).await?;
+    /// assert!(container.remove("0").await);
+    /// assert!(!container.remove("0").await); // gone already
+    /// assert!(proxy.ping().await.is_err());
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn remove(&self, id: &str) -> bool {
         match self.inner.agents.remove(id) {
             Some(slot) => {
@@ -324,6 +459,20 @@ impl Container {
     /// Runs `task` until it ends or the container shuts down. The handle yields the task's
     /// output, or `None` if the shutdown stopped it first. An `Err` output or a panic is
     /// reported (see [`TaskFailure`](super::TaskFailure)).
+    ///
+    /// ```
+    /// # use aiomas::agent::Container;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let sum = container.spawn_task(async { Ok::<u32, aiomas::Error>(1 + 2) });
+    /// assert!(matches!(sum.await.unwrap(), Some(Ok(3))));
+    /// let forever = container.spawn_task(std::future::pending::<()>());
+    /// container.shutdown().await;
+    /// assert_eq!(forever.await.unwrap(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn spawn_task<F>(&self, task: F) -> JoinHandle<Option<F::Output>>
     where
         F: Future + Send + 'static,
@@ -349,6 +498,29 @@ impl Container {
     ///
     /// It may be called from an agent's own task: the work runs in a task of its own, so
     /// stopping the agent tasks does not cut it short.
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {
+    /// #     #[expose]
+    /// #     fn ping(&self) -> String { "pong".into() }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let addr = container.addr().unwrap();
+    /// container.spawn(|ctx| Bot { ctx })?;
+    /// container.shutdown().await;
+    /// assert_eq!(container.agent_count(), 0);
+    /// assert!(container.spawn(|ctx| Bot { ctx }).is_err());
+    /// // The socket is closed: nobody answers there any more.
+    /// let options = aiomas::channel::ChannelOptions::default();
+    /// assert!(aiomas::channel::open_connection(&addr, options).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn shutdown(&self) {
         let this = self.clone();
         let _ = tokio::spawn(async move { this.shut_down().await }).await;

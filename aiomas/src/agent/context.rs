@@ -61,16 +61,64 @@ pub struct AgentContext {
 
 impl AgentContext {
     /// The agent id within its container (`"0"`, `"1"`, ...).
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {}
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let first = container.spawn(|ctx| Bot { ctx })?;
+    /// let second = container.spawn(|ctx| Bot { ctx })?;
+    /// assert_eq!((first.ctx.id(), second.ctx.id()), ("0", "1"));
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn id(&self) -> &str {
         &self.id
     }
 
     /// The agent's address, e.g. `tcp://localhost:5555/0`.
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {}
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let bot = container.spawn(|ctx| Bot { ctx })?;
+    /// assert_eq!(bot.ctx.addr(), format!("{}0", container.base_url()));
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn addr(&self) -> &str {
         &self.addr
     }
 
     /// The container the agent lives in; an error once the container is gone (dropped).
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {}
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let bot = container.spawn(|ctx| Bot { ctx })?;
+    /// assert_eq!(bot.ctx.container()?.base_url(), container.base_url());
+    /// container.shutdown().await;
+    /// drop(container);
+    /// assert!(bot.ctx.container().is_err()); // the agent does not keep it alive
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn container(&self) -> Result<Container, Error> {
         self.container
             .upgrade()
@@ -86,21 +134,90 @@ impl AgentContext {
 
     /// Connects to the agent at `url` from this agent's container (one attempt, as Python's
     /// `container.connect(url)`); see [`Container::connect`].
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {}
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let a = container.spawn(|ctx| Bot { ctx })?;
+    /// let b = container.spawn(|ctx| Bot { ctx })?;
+    /// let proxy = a.ctx.connect(b.addr()).await?;
+    /// assert_eq!(proxy.to_string(), format!("BotProxy('{}')", b.addr()));
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(&self, url: &str) -> Result<Proxy, Error> {
         self.container()?.connect(url, Retry::Never).await
     }
 
     /// Like [`connect`](Self::connect), returning a typed proxy (`CalleeProxy`).
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {}
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let a = container.spawn(|ctx| Bot { ctx })?;
+    /// let b = container.spawn(|ctx| Bot { ctx })?;
+    /// let proxy: BotProxy = a.ctx.connect_as(b.addr()).await?;
+    /// assert!(aiomas::rpc::FromProxy::proxy(&proxy).is_local()); // same container: in-process
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect_as<P: FromProxy>(&self, url: &str) -> Result<P, Error> {
         self.connect(url).await.map(P::from_proxy)
     }
 
     /// The container's clock.
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {}
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let bot = container.spawn(|ctx| Bot { ctx })?;
+    /// let before = bot.ctx.clock().time();
+    /// bot.ctx.clock().sleep(0.01).await?;
+    /// assert!(bot.ctx.clock().time() >= before + 0.01);
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
 
     /// A reference to this agent, to pass to other agents so they can call it back.
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {}
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let bot = container.spawn(|ctx| Bot { ctx })?;
+    /// assert_eq!(bot.ctx.me().path, "agents/0");
+    /// // Passed to another agent, it arrives as a proxy that calls back.
+    /// let back = aiomas::rpc::Proxy::from_ref(bot.ctx.me());
+    /// assert!(back.is_local());
+    /// # container.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn me(&self) -> ServiceRef {
         ServiceRef {
             path: format!("agents/{}", self.id),
@@ -115,6 +232,24 @@ impl AgentContext {
     ///
     /// The output is `()` or a `Result`. A task that never ends has no output (`!`): write it
     /// as `for _ in 0.. { ... }` rather than `loop { ... }`, or end it with `Ok::<(), E>(())`.
+    ///
+    /// ```
+    /// # use aiomas::agent::{AgentContext, Container};
+    /// # struct Bot { ctx: AgentContext }
+    /// # #[aiomas::agent]
+    /// # impl Bot {}
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let container = Container::bind("127.0.0.1:0").await?;
+    /// let bot = container.spawn(|ctx| Bot { ctx })?;
+    /// let task = bot.ctx.spawn(async { Ok::<u32, aiomas::Error>(6 * 7) });
+    /// assert!(matches!(task.await.unwrap(), Some(Ok(42))));
+    /// let forever = bot.ctx.spawn(std::future::pending::<()>());
+    /// container.shutdown().await;
+    /// assert_eq!(forever.await.unwrap(), None); // stopped by the shutdown
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn spawn<F>(&self, task: F) -> JoinHandle<Option<F::Output>>
     where
         F: Future + Send + 'static,

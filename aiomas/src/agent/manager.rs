@@ -89,6 +89,27 @@ impl Agent for Manager {}
 /// or the process gets SIGINT/SIGTERM (Ctrl-C on Windows); then shuts the container down.
 ///
 /// `ready` is called with the manager's address once the container listens.
+///
+/// ```
+/// use aiomas::agent::{run_manager, Container, ContainerOptions};
+/// use aiomas::channel::{Addr, Retry};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let (ready, manager_addr) = tokio::sync::oneshot::channel();
+/// let manager = tokio::spawn(run_manager(Addr::local("manager-docs"), ContainerOptions::default(), &[], |addr| {
+///     let _ = ready.send(addr.to_owned());
+/// }));
+/// let addr = manager_addr.await.unwrap();
+/// assert_eq!(addr, "local://manager-docs/0");
+/// // Whoever started it tells it to stop, as Python's `aiomas.subproc` clients do.
+/// let caller = Container::create(Addr::local("manager-docs-caller"), ContainerOptions::default()).await?;
+/// let proxy = caller.connect(&addr, Retry::Never).await?;
+/// proxy.call("stop", vec![]).await?;
+/// tokio::time::timeout(std::time::Duration::from_secs(10), manager).await.unwrap().unwrap()?;
+/// caller.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn run_manager(
     addr: Addr,
     options: ContainerOptions,

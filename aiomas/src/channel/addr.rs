@@ -39,6 +39,13 @@ pub enum Addr {
 
 impl Addr {
     /// A TCP address.
+    ///
+    /// ```
+    /// # use aiomas::channel::Addr;
+    /// let addr = Addr::tcp("127.0.0.1", 5555);
+    /// assert_eq!(addr.to_string(), "127.0.0.1:5555");
+    /// assert_eq!(Addr::tcp("::1", 0).to_string(), "[::1]:0"); // port 0: any free port
+    /// ```
     pub fn tcp(host: impl Into<String>, port: u16) -> Self {
         Addr::Tcp {
             host: host.into(),
@@ -47,16 +54,35 @@ impl Addr {
     }
 
     /// A Unix domain socket address.
+    ///
+    /// ```
+    /// # use aiomas::channel::Addr;
+    /// let addr = Addr::unix("/tmp/agents.sock");
+    /// assert_eq!(addr.to_string(), "/tmp/agents.sock");
+    /// assert_eq!(addr.port(), None);
+    /// ```
     pub fn unix(path: impl Into<PathBuf>) -> Self {
         Addr::Unix(path.into())
     }
 
     /// A local queue address.
+    ///
+    /// ```
+    /// # use aiomas::channel::Addr;
+    /// let addr = Addr::local("tests");
+    /// assert_eq!("local://tests".parse::<Addr>().unwrap(), addr);
+    /// ```
     pub fn local(queue_id: impl Into<String>) -> Self {
         Addr::Local(queue_id.into())
     }
 
     /// The TCP port, if this is a TCP address.
+    ///
+    /// ```
+    /// # use aiomas::channel::Addr;
+    /// assert_eq!(Addr::tcp("localhost", 5555).port(), Some(5555));
+    /// assert_eq!(Addr::local("tests").port(), None);
+    /// ```
     pub fn port(&self) -> Option<u16> {
         match self {
             Addr::Tcp { port, .. } => Some(*port),

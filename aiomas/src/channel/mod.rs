@@ -206,6 +206,18 @@ impl Channel {
     }
 
     /// The default deadline of calls on this connection ([`ChannelOptions::call_timeout`]).
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let options = ChannelOptions::default().call_timeout(Some(std::time::Duration::from_secs(5)));
+    /// let server = channel::start_server(Addr::local("call-timeout-docs"), ChannelOptions::default(), |_| async {}).await?;
+    /// let channel = channel::open_connection(server.addr(), options).await?;
+    /// assert_eq!(channel.call_timeout(), Some(std::time::Duration::from_secs(5)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn call_timeout(&self) -> Option<Duration> {
         self.shared.limits.call_timeout
     }
@@ -262,21 +274,89 @@ impl Channel {
     }
 
     /// Closes the connection: flushes queued messages, then fails pending requests and `recv`.
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("close-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         request.reply("pong").unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// channel.close().await;
+    /// assert!(channel.is_closed());
+    /// assert!(channel.send("ping").await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn close(&self) {
         self.shared.close().await;
     }
 
     /// Whether the connection is gone (closed by either side or broken).
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("is-closed-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         request.reply("pong").unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert!(!channel.is_closed());
+    /// server.close().await; // the peer goes away
+    /// # tokio::time::timeout(std::time::Duration::from_secs(5), async {
+    /// #     while !channel.is_closed() { tokio::task::yield_now().await }
+    /// # }).await.unwrap();
+    /// assert!(channel.is_closed());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.shared.failure().is_some()
     }
 
     /// The peer's address as text (`127.0.0.1:5555`, a socket path, `LocalQueue('q')`).
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::tcp("127.0.0.1", 0), ChannelOptions::default(), |_| async {}).await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert_eq!(channel.peer(), server.addr().to_string());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn peer(&self) -> &str {
         &self.shared.peer
     }
 
     /// The process-unique id of this connection.
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("id-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         request.reply("pong").unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let other = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert_ne!(channel.id(), other.id());
+    /// assert_eq!(channel.clone().id(), channel.id()); // clones share the connection
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn id(&self) -> u64 {
         self.shared.id
     }
@@ -430,16 +510,69 @@ impl Request {
     }
 
     /// The request's content.
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("content-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         let length = request.content().as_str().map_or(0, str::len) as u64;
+    ///         request.reply(length).unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert_eq!(channel.send("four").await?, 4u64.into());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn content(&self) -> &Value {
         &self.content
     }
 
     /// Takes the content out, keeping the request answerable.
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("take-content-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(mut request) = channel.recv().await {
+    ///         let content = request.take_content(); // owned, without a copy
+    ///         assert!(request.content().is_nil());
+    ///         request.reply(content).unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert_eq!(channel.send("echo").await?, "echo".into());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn take_content(&mut self) -> Value {
         std::mem::take(&mut self.content)
     }
 
     /// The id the peer gave this request.
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("request-id-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         let id = request.id();
+    ///         request.reply(id).unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert_eq!(channel.send("a").await?, 0u64.into());
+    /// assert_eq!(channel.send("b").await?, 1u64.into());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn id(&self) -> u64 {
         self.msg_id
     }
@@ -502,6 +635,23 @@ impl Request {
 
     /// Answers with an exception: the peer reads `kind: message` as the last line of the
     /// traceback (Python raises `RemoteException`).
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("fail-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         request.fail("KeyError", "'spam'").unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let err = channel.send("spam").await.unwrap_err();
+    /// assert!(err.to_string().ends_with("KeyError: 'spam'"), "{err}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn fail(mut self, kind: &str, message: &str) -> Result<(), Error> {
         let connection = self.connection()?;
         let sent = connection.fail(self.msg_id, kind, message, self.slot.take());
@@ -511,6 +661,26 @@ impl Request {
 
     /// Answers with an exception reply whose content is `failure` as it is, for peers that
     /// expect another shape than a traceback text (mosaik: `[type, message, *traceback]`).
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("fail-with-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         let failure = vec![aiomas::Value::from("ValueError"), "bad step".into()];
+    ///         request.fail_with(failure).unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// match channel.send("step").await {
+    ///     Err(aiomas::Error::Remote(err)) => assert!(format!("{err:?}").contains("bad step"), "{err:?}"),
+    ///     other => panic!("expected an exception reply, got {other:?}"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn fail_with(mut self, failure: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
         let sent = connection.fail_with(self.msg_id, &failure.into(), self.slot.take());
@@ -521,6 +691,24 @@ impl Request {
     /// Consumes the request without any reply, for protocols where silence is the answer
     /// (mosaik's `stop`). Unlike dropping it, which answers with a `RuntimeError`, the peer
     /// gets nothing; the in-flight slot is freed.
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("unanswered-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         request.leave_unanswered();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let timeout = Some(std::time::Duration::from_millis(50));
+    /// let err = channel.send_with_timeout("stop", timeout).await.unwrap_err();
+    /// assert!(matches!(err, aiomas::Error::Timeout { .. }), "{err}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn leave_unanswered(mut self) {
         self.slot.take();
         if let Some(connection) = self.connection.upgrade() {
@@ -530,6 +718,23 @@ impl Request {
     }
 
     /// The channel the request arrived on, if the connection is still alive.
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let server = channel::start_server(Addr::local("request-channel-docs"), ChannelOptions::default(), |channel| async move {
+    ///     while let Ok(request) = channel.recv().await {
+    ///         let peer = request.channel().map(|c| c.peer().to_owned()).unwrap_or_default();
+    ///         request.reply(peer).unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert!(channel.send("who?").await?.as_str().is_some_and(|peer| !peer.is_empty()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn channel(&self) -> Option<Channel> {
         self.connection.upgrade().map(|shared| Channel { shared })
     }
@@ -595,6 +800,24 @@ pub(crate) struct ReplyFrame(Vec<u8>);
 ///
 /// A refused connection is retried as `options` say ([`Retry`]); with
 /// [`ChannelOptions::tls`], the TLS handshake follows.
+///
+/// ```
+/// # use aiomas::channel::{self, Addr, ChannelOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let server = channel::start_server(Addr::local("open-connection-docs"), ChannelOptions::default(), |channel| async move {
+///     while let Ok(request) = channel.recv().await {
+///         request.reply("pong").unwrap();
+///     }
+/// })
+/// .await?;
+/// let channel = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// assert_eq!(channel.send("ping").await?, "pong".into());
+/// // Nobody listens there: refused (after the retries `ChannelOptions::retry` allows).
+/// assert!(channel::open_connection(&Addr::local("nobody"), ChannelOptions::default()).await.is_err());
+/// # Ok(())
+/// # }
+/// ```
 pub async fn open_connection(addr: &Addr, options: ChannelOptions) -> Result<Channel, Error> {
     let stream = connect_stream(addr, &options).await?;
     Ok(Channel::start(stream, &options, None))
@@ -612,6 +835,26 @@ pub(crate) async fn open_serving(
 
 /// Starts a server on `addr` and calls `on_client` with a [`Channel`] for every connection,
 /// each in its own task.
+///
+/// ```
+/// # use aiomas::channel::{self, Addr, ChannelOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// // Every connection gets its own task running the callback with its channel.
+/// let server = channel::start_server(Addr::tcp("127.0.0.1", 0), ChannelOptions::default(), |channel| async move {
+///     while let Ok(request) = channel.recv().await {
+///         let n = request.content().as_u64().unwrap_or(0);
+///         request.reply(n * 2).unwrap();
+///     }
+/// })
+/// .await?;
+/// let a = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// let b = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// assert_eq!((a.send(2u64).await?, b.send(3u64).await?), (4u64.into(), 6u64.into()));
+/// server.close().await;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn start_server<F, Fut>(
     addr: Addr,
     options: ChannelOptions,

@@ -133,6 +133,15 @@ pub struct Args {
 
 impl Args {
     /// Arguments for a call of `function`.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Args;
+    /// # use aiomas::Value;
+    /// // What a call `add(1, b=2)` brings.
+    /// let args = Args::new("add", vec![Value::from(1)], vec![("b".into(), Value::from(2))]);
+    /// assert_eq!(args.function(), "add");
+    /// # Ok::<(), aiomas::rpc::Exception>(())
+    /// ```
     pub fn new(
         function: impl Into<String>,
         positional: Vec<Value>,
@@ -230,6 +239,14 @@ impl Args {
     }
 
     /// The name of the called function, as used in error messages.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Args;
+    /// # use aiomas::Value;
+    /// let args = Args::new("step", vec![], vec![]);
+    /// assert_eq!(args.function(), "step");
+    /// # Ok::<(), aiomas::rpc::Exception>(())
+    /// ```
     pub fn function(&self) -> &str {
         &self.function
     }
@@ -261,6 +278,17 @@ impl Args {
     }
 
     /// The parameter `name`: the next positional argument or the keyword `name`. Missing is an error.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Args;
+    /// # use aiomas::Value;
+    /// let mut args = Args::new("add", vec![Value::from(1)], vec![("b".into(), Value::from(2))]);
+    /// let (a, b): (i64, i64) = (args.required("a")?, args.required("b")?); // positional or keyword
+    /// assert_eq!(a + b, 3);
+    /// let err = Args::new("add", vec![], vec![]).required::<i64>("a").unwrap_err();
+    /// assert_eq!(err.message(), "add() missing 1 required positional argument: 'a'");
+    /// # Ok::<(), aiomas::rpc::Exception>(())
+    /// ```
     pub fn required<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Exception> {
         match self.take(name)? {
             Some(value) => self.decode(name, value),
@@ -272,6 +300,15 @@ impl Args {
     }
 
     /// An optional parameter: `None` when the caller left it out (or passed `None`).
+    ///
+    /// ```
+    /// # use aiomas::rpc::Args;
+    /// # use aiomas::Value;
+    /// let mut args = Args::new("greet", vec![Value::from("Monty")], vec![]);
+    /// assert_eq!(args.required::<String>("name")?, "Monty");
+    /// assert_eq!(args.optional::<String>("greeting")?, None);
+    /// # Ok::<(), aiomas::rpc::Exception>(())
+    /// ```
     pub fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, Exception> {
         match self.take(name)? {
             Some(value) => self.decode(name, value),
@@ -280,6 +317,16 @@ impl Args {
     }
 
     /// A parameter with a default, used when the caller left it out.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Args;
+    /// # use aiomas::Value;
+    /// let mut args = Args::new("scale", vec![Value::from(2.0)], vec![]);
+    /// let x: f64 = args.required("x")?;
+    /// let factor: f64 = args.or_default("factor", || 10.0)?;
+    /// assert_eq!(x * factor, 20.0);
+    /// # Ok::<(), aiomas::rpc::Exception>(())
+    /// ```
     pub fn or_default<T: DeserializeOwned>(
         &mut self,
         name: &str,
@@ -292,6 +339,16 @@ impl Args {
     }
 
     /// All remaining positional arguments (Python's `*args`), decoded from a list.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Args;
+    /// # use aiomas::Value;
+    /// let mut args = Args::new("sum", vec![1.into(), 2.into(), 3.into()], vec![]);
+    /// let first: i64 = args.required("first")?;
+    /// let rest: Vec<i64> = args.rest_args()?;
+    /// assert_eq!((first, rest), (1, vec![2, 3]));
+    /// # Ok::<(), aiomas::rpc::Exception>(())
+    /// ```
     pub fn rest_args<T: DeserializeOwned>(&mut self) -> Result<T, Exception> {
         self.rest_taken = true;
         let rest: Vec<Value> = self.positional.by_ref().collect();
@@ -299,6 +356,16 @@ impl Args {
     }
 
     /// All remaining keyword arguments (Python's `**kwargs`), decoded from a map.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Args;
+    /// # use aiomas::Value;
+    /// use std::collections::BTreeMap;
+    /// let mut args = Args::new("configure", vec![], vec![("debug".into(), true.into())]);
+    /// let options: BTreeMap<String, bool> = args.rest_kwargs()?;
+    /// assert_eq!(options["debug"], true);
+    /// # Ok::<(), aiomas::rpc::Exception>(())
+    /// ```
     pub fn rest_kwargs<T: DeserializeOwned>(&mut self) -> Result<T, Exception> {
         let rest = std::mem::take(&mut self.keywords);
         let map = rest.into_iter().map(|(k, v)| (Value::Str(k), v)).collect();
@@ -306,6 +373,16 @@ impl Args {
     }
 
     /// Checks that every argument was used.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Args;
+    /// # use aiomas::Value;
+    /// let mut args = Args::new("one", vec![1.into(), 2.into()], vec![]);
+    /// let _: i64 = args.required("x")?;
+    /// let err = args.finish().unwrap_err();
+    /// assert_eq!(err.message(), "one() takes 1 positional argument but 2 were given");
+    /// # Ok::<(), aiomas::rpc::Exception>(())
+    /// ```
     pub fn finish(mut self) -> Result<(), Exception> {
         let extra = self.positional.len();
         if extra > 0 && !self.rest_taken {
@@ -328,6 +405,15 @@ impl Args {
 
     /// Decodes all positional arguments at once into a tuple or list, e.g. `(i64, i64)`;
     /// keyword arguments are refused. Handy for hand-written functions.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Args;
+    /// # use aiomas::Value;
+    /// let args = Args::new("add", vec![3.into(), 4.into()], vec![]);
+    /// let (a, b): (i64, i64) = args.into_positional()?;
+    /// assert_eq!(a + b, 7);
+    /// # Ok::<(), aiomas::rpc::Exception>(())
+    /// ```
     pub fn into_positional<T: DeserializeOwned>(mut self) -> Result<T, Exception> {
         let all = self.rest_args()?;
         self.finish()?;

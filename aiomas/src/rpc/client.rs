@@ -115,16 +115,71 @@ impl RpcClient {
     }
 
     /// A dynamic proxy for the peer's root service.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("remote-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let remote = client.remote();
+    /// assert_eq!(remote.call("add", vec![1.into(), 1.into()]).await?, 2.into());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn remote(&self) -> Proxy {
         Proxy::new(self.channel.clone(), "")
     }
 
     /// A typed proxy for the peer's root service, e.g. `client.remote_as::<CalculatorProxy>()`.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("remote-as-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// // Any typed proxy, e.g. `CalculatorProxy` of a `#[aiomas::service]`; `Proxy` itself works too.
+    /// let remote: rpc::Proxy = client.remote_as();
+    /// assert_eq!(remote.path(), "");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn remote_as<P: FromProxy>(&self) -> P {
         P::from_proxy(self.remote())
     }
 
     /// The underlying channel.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("client-channel-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert!(!client.channel().is_closed());
+    /// assert_eq!(client.remote().channel().map(|c| c.id()), Some(client.channel().id()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn channel(&self) -> &Channel {
         &self.channel
     }
@@ -155,12 +210,50 @@ impl RpcClient {
     /// The service this connection serves to the peer, if any (Python's `RpcClient.service`
     /// is the task serving it). To change it while it is served, serve an `Arc<ServiceMap>` and
     /// keep a clone (see [`ServiceMap::add`](super::ServiceMap::add)).
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("client-service-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert!(client.service().is_none()); // opened with `open_connection`: serves nothing
+    /// let serving = rpc::open_connection_serving(server.addr(), ServiceMap::new(), ChannelOptions::default()).await?;
+    /// assert_eq!(serving.service().map(|s| s.class_name()), Some("ServiceDict")); // as Python names it
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn service(&self) -> Option<&Arc<dyn Service>> {
         self.root.as_ref().map(|root| &root.service)
     }
 
     /// A reference to our own service at `path` (`""` for the root), to pass to the peer so it
     /// can call us back. Fails if this connection serves no service.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("client-ref-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert!(client.service_ref("").is_err()); // serves nothing to call back
+    /// let serving = rpc::open_connection_serving(server.addr(), ServiceMap::new(), ChannelOptions::default()).await?;
+    /// assert_eq!(serving.service_ref("")?.path, "");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn service_ref(&self, path: &str) -> Result<ServiceRef, Error> {
         self.root.as_ref().map(|root| root.reference(path)).ok_or_else(|| {
             Error::Value("this connection serves no RPC service; open it with a service to be called back".into())
@@ -169,6 +262,32 @@ impl RpcClient {
 
     /// Registers `callback`, called once with the error when the peer closes or resets the
     /// connection (not when we close it ourselves). Replaces an earlier callback.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("reset-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let (tx, rx) = tokio::sync::oneshot::channel();
+    /// let tx = std::sync::Mutex::new(Some(tx));
+    /// client.on_connection_reset(move |err| {
+    ///     if let Some(tx) = tx.lock().unwrap().take() {
+    ///         let _ = tx.send(err.to_string());
+    ///     }
+    /// });
+    /// server.close().await; // the peer goes away
+    /// let why = tokio::time::timeout(std::time::Duration::from_secs(5), rx).await.unwrap().unwrap();
+    /// assert!(!why.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn on_connection_reset(&self, callback: impl Fn(&Error) + Send + Sync + 'static) {
         *self
             .reset
@@ -180,6 +299,25 @@ impl RpcClient {
     /// Closes the connection and stops serving it. Calls being handled get a moment (2 s) to
     /// send their replies first; an exposed method that closes its own connection therefore
     /// waits that long for itself, and its reply is not sent.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("client-close-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// client.close().await;
+    /// assert!(client.channel().is_closed());
+    /// assert!(client.remote().call("add", vec![1.into(), 2.into()]).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn close(&self) {
         self.reset.closing.store(true, Ordering::SeqCst);
         self.channel.close().await;

@@ -24,6 +24,12 @@ pub struct Exception {
 
 impl Exception {
     /// An exception of type `kind` (a Python exception name reads best) with `message`.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Exception;
+    /// let exc = Exception::new("KeyError", "'spam'");
+    /// assert_eq!((exc.kind(), exc.message()), ("KeyError", "'spam'"));
+    /// ```
     pub fn new(kind: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Exception {
             kind: kind.into(),
@@ -32,11 +38,21 @@ impl Exception {
     }
 
     /// Python's `LookupError`, raised for unknown or unexposed names.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Exception;
+    /// assert_eq!(Exception::lookup("no such agent").to_string(), "LookupError: no such agent");
+    /// ```
     pub fn lookup(message: impl Into<String>) -> Self {
         Exception::new("LookupError", message)
     }
 
     /// Python's `TypeError`, raised for calls with wrong arguments.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Exception;
+    /// assert_eq!(Exception::type_error("f() takes 1 argument").kind(), "TypeError");
+    /// ```
     pub fn type_error(message: impl Into<String>) -> Self {
         Exception::new("TypeError", message)
     }
@@ -45,6 +61,14 @@ impl Exception {
     ///
     /// An `Exception` is sent as it is; an [`aiomas::Error`](crate::Error) keeps its Python kind (a remote exception is
     /// forwarded with its own kind); any other error is named after its Rust type.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Exception;
+    /// let parse = "x".parse::<i32>().unwrap_err();
+    /// assert_eq!(Exception::from_error(&parse).kind(), "ParseIntError"); // named after the Rust type
+    /// let timeout = aiomas::Error::Value("bad".into());
+    /// assert_eq!(Exception::from_error(&timeout).kind(), "ValueError"); // an aiomas::Error keeps its Python kind
+    /// ```
     pub fn from_error<E: fmt::Display + 'static>(err: &E) -> Self {
         if let Some(exception) = (err as &dyn Any).downcast_ref::<Exception>() {
             return exception.clone();
@@ -65,11 +89,21 @@ impl Exception {
     }
 
     /// The exception type.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Exception;
+    /// assert_eq!(Exception::new("ValueError", "no").kind(), "ValueError");
+    /// ```
     pub fn kind(&self) -> &str {
         &self.kind
     }
 
     /// The message.
+    ///
+    /// ```
+    /// # use aiomas::rpc::Exception;
+    /// assert_eq!(Exception::new("ValueError", "no").message(), "no");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }

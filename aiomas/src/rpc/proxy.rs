@@ -80,6 +80,26 @@ impl Proxy {
     /// A proxy for a service reference. A reference to a service of this process is called
     /// in-process if it belongs to a container; other local references cannot be called, only
     /// passed on.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("from-ref-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let math = client.remote().child("math");
+    /// // A reference travels as data; made a proxy again, it calls the same service.
+    /// let again = rpc::Proxy::from_ref(math.service_ref().clone());
+    /// assert_eq!(again.call("add", vec![1.into(), 2.into()]).await?, 3.into());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_ref(target: ServiceRef) -> Proxy {
         let (channel, local) = match target.home {
             Home::Connection(id) => (Channel::by_id(id), None),
@@ -98,6 +118,23 @@ impl Proxy {
 
     /// Whether calls go in-process, to a service of this very process, rather than over a
     /// connection.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("is-local-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert!(!client.remote().is_local()); // over a connection
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_local(&self) -> bool {
         self.local.is_some()
     }
@@ -122,32 +159,141 @@ impl Proxy {
     }
 
     /// The deadline of each call made through this proxy.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("proxy-timeout-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// use std::time::Duration;
+    /// assert_eq!(client.remote().timeout(), aiomas::channel::DEFAULT_CALL_TIMEOUT);
+    /// assert_eq!(client.remote().with_timeout(None).timeout(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
     }
 
     /// Sets how the proxy is displayed (agents show as `NameProxy('URL')`).
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("label-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let proxy = client.remote().with_label("Calculator");
+    /// assert_eq!(proxy.to_string(), "Calculator");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_label(mut self, label: impl Into<Arc<str>>) -> Proxy {
         self.label = Some(label.into());
         self
     }
 
     /// The router path of the remote service (`""` for the root).
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("path-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// assert_eq!(client.remote().path(), "");
+    /// assert_eq!(client.remote().child("math").path(), "math");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn path(&self) -> &str {
         &self.target.path
     }
 
     /// The service reference this proxy stands for.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("service-ref-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let math = client.remote().child("math");
+    /// assert_eq!(math.service_ref().path, "math");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn service_ref(&self) -> &ServiceRef {
         &self.target
     }
 
     /// The connection the proxy calls over, if it is still alive.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("proxy-channel-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let remote = client.remote();
+    /// assert_eq!(remote.channel().map(|c| c.id()), Some(client.channel().id()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn channel(&self) -> Option<&Channel> {
         self.channel.as_ref()
     }
 
     /// A proxy for the child service `name` (`remote.addition` in Python).
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("child-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let math = client.remote().child("math"); // Python: `client.remote.math`
+    /// assert_eq!(math.call("add", vec![2.into(), 2.into()]).await?, 4.into());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn child(&self, name: &str) -> Proxy {
         Proxy {
             channel: self.channel.clone(),
@@ -170,11 +316,50 @@ impl Proxy {
     }
 
     /// Calls `method` with positional arguments.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("call-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let sum = client.remote().call("add", vec![3.into(), 4.into()]).await?;
+    /// assert_eq!(sum, 7.into());
+    /// let err = client.remote().call("sub", vec![]).await.unwrap_err();
+    /// assert!(err.to_string().contains("LookupError"), "{err}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, Error> {
         self.call_kw(method, args, Vec::new()).await
     }
 
     /// Calls `method` with positional and keyword arguments.
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("call-kw-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// // `add(1, b=2)`: the function binds keywords by name (here it takes none).
+    /// let err = client.remote().call_kw("add", vec![1.into()], vec![("b".into(), 2.into())]).await.unwrap_err();
+    /// assert!(err.to_string().contains("TypeError"), "{err}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn call_kw(
         &self,
         method: &str,
@@ -261,6 +446,26 @@ impl Proxy {
     }
 
     /// Calls `method` and decodes the result into `R` (used by typed proxies).
+    ///
+    /// ```
+    /// # use aiomas::channel::{Addr, ChannelOptions};
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # let add = |args: Args| async move {
+    /// #     let (a, b): (i64, i64) = args.into_positional()?;
+    /// #     Ok::<_, Exception>(a + b)
+    /// # };
+    /// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+    /// # let server = rpc::start_server(Addr::local("invoke-docs"), service, ChannelOptions::default()).await?;
+    /// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+    /// let sum: i64 = client.remote().invoke("add", vec![3.into(), 4.into()], vec![]).await?;
+    /// assert_eq!(sum, 7);
+    /// let wrong = client.remote().invoke::<String>("add", vec![3.into(), 4.into()], vec![]).await;
+    /// assert!(wrong.is_err()); // a number is no String
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn invoke<R: DeserializeOwned>(
         &self,
         method: &str,

@@ -132,6 +132,24 @@ pub async fn start_server(
 /// Like [`start_server`], calling `client_connected` with an [`RpcClient`] for each new
 /// connection (to call the client back, or to watch it with
 /// [`on_connection_reset`](RpcClient::on_connection_reset)).
+///
+/// ```
+/// # use aiomas::channel::{Addr, ChannelOptions};
+/// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+/// let service = ServiceMap::new();
+/// let server = rpc::start_server_with(Addr::local("start-with-docs"), service, ChannelOptions::default(), move |client| {
+///     let _ = tx.try_send(client); // e.g. keep it to call the client back
+/// })
+/// .await?;
+/// let _client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// let connected = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await.unwrap();
+/// assert!(connected.is_some());
+/// # Ok(())
+/// # }
+/// ```
 pub async fn start_server_with(
     addr: Addr,
     service: impl IntoService,
@@ -171,6 +189,24 @@ pub(crate) async fn start_server_with_root(
 }
 
 /// Connects to an RPC server; the peer cannot call us (see [`open_connection_serving`]).
+///
+/// ```
+/// # use aiomas::channel::{Addr, ChannelOptions};
+/// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// # let add = |args: Args| async move {
+/// #     let (a, b): (i64, i64) = args.into_positional()?;
+/// #     Ok::<_, Exception>(a + b)
+/// # };
+/// # let service = ServiceMap::new().function("add", add).service("math", ServiceMap::new().function("add", add));
+/// # let server = rpc::start_server(Addr::local("open-docs"), service, ChannelOptions::default()).await?;
+/// # let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// assert_eq!(client.remote().call("add", vec![1.into(), 2.into()]).await?, 3.into());
+/// assert!(client.service().is_none());
+/// # Ok(())
+/// # }
+/// ```
 pub async fn open_connection(addr: &Addr, options: ChannelOptions) -> Result<RpcClient, Error> {
     let channel = channel::open_serving(addr, &rpc_options(options), None).await?;
     Ok(RpcClient::spawn(channel, None))
@@ -178,6 +214,33 @@ pub async fn open_connection(addr: &Addr, options: ChannelOptions) -> Result<Rpc
 
 /// Connects to an RPC server and serves `service` on the connection, so the peer can call
 /// back (pass [`RpcClient::service_ref`] to it).
+///
+/// ```
+/// # use aiomas::channel::{Addr, ChannelOptions};
+/// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// // The server calls back whoever connected: the client's `ping`.
+/// let server = rpc::start_server_with(Addr::local("serving-docs"), ServiceMap::new(), ChannelOptions::default(), |client| {
+///     tokio::spawn(async move {
+///         let _ = client.remote().call("ping", vec![]).await;
+///     });
+/// })
+/// .await?;
+/// let (tx, rx) = tokio::sync::oneshot::channel();
+/// let tx = std::sync::Mutex::new(Some(tx));
+/// let mine = ServiceMap::new().function("ping", move |_: Args| {
+///     if let Some(tx) = tx.lock().unwrap().take() {
+///         let _ = tx.send(());
+///     }
+///     async { Ok::<_, Exception>("pong") }
+/// });
+/// let client = rpc::open_connection_serving(server.addr(), mine, ChannelOptions::default()).await?;
+/// tokio::time::timeout(std::time::Duration::from_secs(5), rx).await.unwrap().unwrap();
+/// assert!(client.service_ref("").is_ok());
+/// # Ok(())
+/// # }
+/// ```
 pub async fn open_connection_serving(
     addr: &Addr,
     service: impl IntoService,

@@ -70,6 +70,34 @@ impl<'a> Route<'a> {
 /// `#[aiomas::service]` and `#[aiomas::agent]` implement it from the `#[expose]`d methods of an
 /// impl block; [`ServiceMap`](super::ServiceMap) implements it for names chosen at run time.
 /// Services are called concurrently, hence `&self` and `Sync`.
+///
+/// ```
+/// use aiomas::channel::{Addr, ChannelOptions};
+/// use aiomas::rpc::{self, Args, Exception, Route, Service};
+/// /// A service written by hand (what `#[aiomas::service]` generates for an impl block).
+/// struct Echo;
+/// impl Service for Echo {
+///     fn route<'a>(&'a self, name: &str) -> Route<'a> {
+///         match name {
+///             "echo" => Route::method(|args: Args| async move {
+///                 let (text,): (String,) = args.into_positional()?;
+///                 Ok(text.into())
+///             }),
+///             _ => Route::NotFound,
+///         }
+///     }
+///     fn class_name(&self) -> &'static str {
+///         "Echo"
+///     }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let server = rpc::start_server(Addr::local("service-docs"), Echo, ChannelOptions::default()).await?;
+/// let client = rpc::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// assert_eq!(client.remote().call("echo", vec!["hi".into()]).await?, "hi".into());
+/// # Ok(())
+/// # }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an RPC service",
     label = "not a service",
@@ -77,12 +105,68 @@ impl<'a> Route<'a> {
 )]
 pub trait Service: Send + Sync + 'static {
     /// Looks up one path segment.
+    ///
+    /// ```
+    /// # use aiomas::rpc::{Args, Exception, Route, Service};
+    /// # struct Echo;
+    /// # impl Service for Echo {
+    /// #     fn route<'a>(&'a self, name: &str) -> Route<'a> {
+    /// #         match name {
+    /// #             "echo" => Route::method(|args: Args| async move {
+    /// #                 let (text,): (String,) = args.into_positional()?;
+    /// #                 Ok(text.into())
+    /// #             }),
+    /// #             _ => Route::NotFound,
+    /// #         }
+    /// #     }
+    /// #     fn class_name(&self) -> &'static str { "Echo" }
+    /// # }
+    /// assert!(matches!(Echo.route("echo"), Route::Method(_)));
+    /// assert!(matches!(Echo.route("nope"), Route::NotFound));
+    /// ```
     fn route<'a>(&'a self, name: &str) -> Route<'a>;
 
     /// The service's class name (an agent's `validate_aid` answers with it).
+    ///
+    /// ```
+    /// # use aiomas::rpc::{Args, Exception, Route, Service};
+    /// # struct Echo;
+    /// # impl Service for Echo {
+    /// #     fn route<'a>(&'a self, name: &str) -> Route<'a> {
+    /// #         match name {
+    /// #             "echo" => Route::method(|args: Args| async move {
+    /// #                 let (text,): (String,) = args.into_positional()?;
+    /// #                 Ok(text.into())
+    /// #             }),
+    /// #             _ => Route::NotFound,
+    /// #         }
+    /// #     }
+    /// #     fn class_name(&self) -> &'static str { "Echo" }
+    /// # }
+    /// assert_eq!(Echo.class_name(), "Echo");
+    /// ```
     fn class_name(&self) -> &'static str;
 
     /// The Rust module that defines the service, for Python-style error messages.
+    ///
+    /// ```
+    /// # use aiomas::rpc::{Args, Exception, Route, Service};
+    /// # struct Echo;
+    /// # impl Service for Echo {
+    /// #     fn route<'a>(&'a self, name: &str) -> Route<'a> {
+    /// #         match name {
+    /// #             "echo" => Route::method(|args: Args| async move {
+    /// #                 let (text,): (String,) = args.into_positional()?;
+    /// #                 Ok(text.into())
+    /// #             }),
+    /// #             _ => Route::NotFound,
+    /// #         }
+    /// #     }
+    /// #     fn class_name(&self) -> &'static str { "Echo" }
+    /// # }
+    /// // Used in "not exposed" errors; hand-written services may leave it empty.
+    /// assert_eq!(Echo.module_path(), "");
+    /// ```
     fn module_path(&self) -> &'static str {
         ""
     }

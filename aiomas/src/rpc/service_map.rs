@@ -45,11 +45,27 @@ pub struct ServiceMap {
 
 impl ServiceMap {
     /// An empty map.
+    ///
+    /// ```
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// let map = ServiceMap::new();
+    /// assert!(map.names().is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Adds a child service under `name` (chaining form of [`add`](Self::add)).
+    ///
+    /// ```
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// let math = ServiceMap::new().function("neg", |args: Args| async move {
+    ///     let (x,): (i64,) = args.into_positional()?;
+    ///     Ok::<_, Exception>(-x)
+    /// });
+    /// let root = ServiceMap::new().service("math", math); // callers use the path "math/neg"
+    /// assert!(root.contains("math"));
+    /// ```
     pub fn service(self, name: impl Into<String>, service: impl IntoService) -> Self {
         self.add(name, service);
         self
@@ -57,6 +73,15 @@ impl ServiceMap {
 
     /// Adds an exposed function under `name` (chaining form of
     /// [`add_function`](Self::add_function)).
+    ///
+    /// ```
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// let root = ServiceMap::new().function("hello", |args: Args| async move {
+    ///     let (name,): (String,) = args.into_positional()?;
+    ///     Ok::<_, Exception>(format!("Hello, {name}!"))
+    /// });
+    /// assert_eq!(root.names(), ["hello"]);
+    /// ```
     pub fn function<F, Fut, T, E>(self, name: impl Into<String>, f: F) -> Self
     where
         F: Fn(Args) -> Fut + Send + Sync + 'static,
@@ -71,6 +96,13 @@ impl ServiceMap {
     /// Adds (or replaces) the child service under `name`, also while the map is served:
     /// Python's `Router.set_sub_router(service.router, name)`. Returns `true` if it replaced
     /// an entry.
+    ///
+    /// ```
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// let root = ServiceMap::new();
+    /// assert!(!root.add("child", ServiceMap::new()));
+    /// assert!(root.add("child", ServiceMap::new())); // replaced
+    /// ```
     pub fn add(&self, name: impl Into<String>, service: impl IntoService) -> bool {
         self.insert(name.into(), Entry::Service(service.into_service()))
     }
@@ -78,6 +110,14 @@ impl ServiceMap {
     /// Adds (or replaces) an exposed function under `name`, also while the map is served. It
     /// receives the call's [`Args`]; its result is sent back, its error becomes an exception
     /// reply. Returns `true` if it replaced an entry.
+    ///
+    /// ```
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// let root = std::sync::Arc::new(ServiceMap::new());
+    /// // Serve `root.clone()`, and add functions as the system grows:
+    /// root.add_function("ping", |_: Args| async { Ok::<_, Exception>("pong") });
+    /// assert!(root.contains("ping"));
+    /// ```
     pub fn add_function<F, Fut, T, E>(&self, name: impl Into<String>, f: F) -> bool
     where
         F: Fn(Args) -> Fut + Send + Sync + 'static,
@@ -95,16 +135,35 @@ impl ServiceMap {
 
     /// Removes the entry `name`; later calls to it fail with Python's "not found" error.
     /// Returns `false` if there was none.
+    ///
+    /// ```
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// let root = ServiceMap::new().function("ping", |_: Args| async { Ok::<_, Exception>("pong") });
+    /// assert!(root.remove("ping"));
+    /// assert!(!root.remove("ping"));
+    /// ```
     pub fn remove(&self, name: &str) -> bool {
         self.write().remove(name).is_some()
     }
 
     /// Whether there is an entry `name`.
+    ///
+    /// ```
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// let root = ServiceMap::new().service("child", ServiceMap::new());
+    /// assert!(root.contains("child") && !root.contains("other"));
+    /// ```
     pub fn contains(&self, name: &str) -> bool {
         self.read().contains_key(name)
     }
 
     /// The names of all entries, sorted.
+    ///
+    /// ```
+    /// # use aiomas::rpc::{self, Args, Exception, ServiceMap};
+    /// let root = ServiceMap::new().service("b", ServiceMap::new()).service("a", ServiceMap::new());
+    /// assert_eq!(root.names(), ["a", "b"]);
+    /// ```
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.read().keys().cloned().collect();
         names.sort();
