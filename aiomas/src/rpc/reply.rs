@@ -45,8 +45,17 @@ impl fmt::Debug for Reply {
 }
 
 impl Reply {
-    /// The reply as a value, for in-process calls (whose replies are never encoded).
-    pub(crate) fn into_value(self) -> Result<Value, Exception> {
+    /// The reply as a value. A handler called with [`Args`](super::Args) built by hand (as a
+    /// custom dispatcher or a test does) or in-process always answers with one; only a reply
+    /// already encoded into a connection's frame is not, and becomes a `RuntimeError`.
+    ///
+    /// ```
+    /// use aiomas::rpc::Reply;
+    /// use aiomas::Value;
+    ///
+    /// assert_eq!(Reply::from(Value::from(7)).into_value().unwrap(), Value::from(7));
+    /// ```
+    pub fn into_value(self) -> Result<Value, Exception> {
         match self.0 {
             Inner::Value(value) => Ok(value),
             Inner::Frame(_) => Err(Exception::new(

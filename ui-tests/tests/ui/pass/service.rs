@@ -182,6 +182,7 @@ async fn call(
                     .collect();
                 return handler(Args::new(name, args, kwargs))
                     .await
+                    .and_then(|reply| reply.into_value())
                     .map_err(|e| e.to_string());
             }
             Route::NotExposed => return Err(format!("{name} is not exposed")),
