@@ -233,7 +233,7 @@ impl Shared {
             let (frame, slot) = encode::request(self, msg_id, content).await?;
             self.await_reply(msg_id, frame, slot).await
         };
-        stats::sent(self, trace, self.within(timeout, call)).await
+        self.make_call(trace, timeout, call).await
     }
 
     /// Encodes a request for `path` at once, straight into its frame (on this thread: a typed
@@ -252,13 +252,16 @@ impl Shared {
         }
     }
 
-    /// `call`, failing with a timeout after `timeout`.
-    async fn within(
+    /// Makes our call `call`, failing with a timeout after `timeout`: counts it, and traces
+    /// it by `trace` (one future layer for both).
+    async fn make_call(
         &self,
+        trace: stats::CallTrace,
         timeout: Option<Duration>,
         call: impl Future<Output = Result<Value, Error>>,
     ) -> Result<Value, Error> {
-        match timeout {
+        self.stats.call_sent();
+        let outcome = match timeout {
             None => call.await,
             Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
                 Err(Error::Timeout {
@@ -266,7 +269,8 @@ impl Shared {
                     after,
                 })
             }),
-        }
+        };
+        trace.returned(self, outcome)
     }
 
     /// Queues our request's frame (holding `slot`) and waits for the reply.
@@ -528,7 +532,7 @@ impl PendingRequest {
             let slot = shared.request_slot().await?;
             shared.await_reply(msg_id, frame, slot).await
         };
-        stats::sent(&shared, trace, shared.within(timeout, call)).await
+        shared.make_call(trace, timeout, call).await
     }
 }
 

@@ -156,16 +156,25 @@ impl Counters {
     }
 
     /// A frame of `bytes` (header included) was read.
+    #[inline]
     pub(crate) fn read(&self, bytes: usize) {
         self.bytes_in.fetch_add(bytes as u64, Relaxed);
     }
 
     /// A frame of `bytes` (header included) was handed to the writer.
+    #[inline]
     pub(crate) fn wrote(&self, bytes: usize) {
         self.bytes_out.fetch_add(bytes as u64, Relaxed);
     }
 
+    /// We made a call (its outcome goes to [`CallTrace::returned`]).
+    #[inline]
+    pub(crate) fn call_sent(&self) {
+        self.calls_sent.fetch_add(1, Relaxed);
+    }
+
     /// A call of the peer was answered (`failed`: with an exception).
+    #[inline]
     fn served(&self, failed: bool) {
         self.calls_served.fetch_add(1, Relaxed);
         if failed {
@@ -291,7 +300,18 @@ impl<'a> CallPath<'a> {
     }
 }
 
+/// Whether a subscriber may want `DEBUG` spans: one relaxed load, checked inline before
+/// anything else of a span is touched (the usual case, tracing off for calls, costs a call
+/// only this).
+#[inline]
+fn spans_wanted() -> bool {
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    tracing::Level::DEBUG <= STATIC_MAX_LEVEL && tracing::Level::DEBUG <= LevelFilter::current()
+}
+
 impl CallTrace {
+    /// The span, if the subscriber wants it after all (its target may be filtered out).
+    #[inline(never)]
     fn start(side: Side, peer: &str, msg_id: u64, path: CallPath<'_>) -> CallTrace {
         // The fields are evaluated only inside the macros' enabled branch.
         let span = match side {
@@ -307,49 +327,89 @@ impl CallTrace {
     }
 
     /// The span of our request `msg_id`, started before its content moves into the frame.
+    #[inline]
     pub(crate) fn sending(connection: &Shared, msg_id: u64, path: CallPath<'_>) -> CallTrace {
+        if !spans_wanted() {
+            return CallTrace(None);
+        }
         CallTrace::start(Side::Send, &connection.peer, msg_id, path)
     }
 
     /// The span of a request the peer sent us.
+    #[inline]
     pub(crate) fn served(connection: &Shared, msg_id: u64, content: &Value) -> CallTrace {
+        if !spans_wanted() {
+            return CallTrace(None);
+        }
         CallTrace::start(Side::Serve, &connection.peer, msg_id, CallPath::of(content))
     }
 
     /// The span (disabled if no subscriber wants it), e.g. to run the handler in.
+    #[inline]
     pub(crate) fn span(&self) -> Span {
-        self.0
-            .as_ref()
-            .map_or_else(Span::none, |trace| trace.0.clone())
-    }
-
-    fn finish(&mut self, outcome: &'static str) {
-        if let Some(trace) = self.0.take() {
-            let (span, started) = *trace;
-            span.record("outcome", outcome);
-            span.record("duration_us", started.elapsed().as_micros() as u64);
+        match &self.0 {
+            None => Span::none(),
+            Some(trace) => trace.0.clone(),
         }
     }
 
+    /// Records `outcome` and the duration in the span, if there is one.
+    #[inline]
+    fn finish(&mut self, outcome: impl FnOnce() -> &'static str) {
+        if let Some(trace) = self.0.take() {
+            record(*trace, outcome());
+        }
+    }
+
+    /// Our call returned `outcome` (passed on).
+    #[inline]
+    pub(crate) fn returned(
+        mut self,
+        connection: &Shared,
+        outcome: Result<Value, Error>,
+    ) -> Result<Value, Error> {
+        if outcome.is_err() {
+            connection.stats.errors.fetch_add(1, Relaxed);
+        }
+        self.finish(|| match &outcome {
+            Ok(_) => "result",
+            Err(Error::Remote(_)) => "exception",
+            Err(Error::Timeout { .. }) => "timeout",
+            Err(Error::Connection(_)) => "connection",
+            Err(_) => "error",
+        });
+        outcome
+    }
+
     /// The peer's request was answered as `answer` (`sent`: whether that reply was queued).
+    #[inline]
     pub(crate) fn answered(
         &mut self,
         connection: &Shared,
         answer: Answer,
         sent: &Result<(), Error>,
     ) {
-        let outcome = match (answer, sent) {
+        let failed = match answer {
+            Answer::Unanswered => false,
+            Answer::Result => sent.is_err(),
+            Answer::Exception | Answer::Dropped => true,
+        };
+        connection.stats.served(failed);
+        self.finish(|| match (answer, sent) {
             (Answer::Unanswered, _) => "unanswered",
             (_, Err(_)) => "error",
             (Answer::Result, Ok(())) => "result",
             (Answer::Exception, Ok(())) => "exception",
             (Answer::Dropped, Ok(())) => "dropped",
-        };
-        connection
-            .stats
-            .served(!matches!(outcome, "result" | "unanswered"));
-        self.finish(outcome);
+        });
     }
+}
+
+/// Records a finished call's `outcome` and duration in its span.
+#[inline(never)]
+fn record((span, started): (Span, Instant), outcome: &'static str) {
+    span.record("outcome", outcome);
+    span.record("duration_us", started.elapsed().as_micros() as u64);
 }
 
 /// How a request of the peer was answered.
@@ -363,31 +423,10 @@ pub(crate) enum Answer {
 }
 
 impl Drop for CallTrace {
+    #[inline]
     fn drop(&mut self) {
-        self.finish("cancelled");
+        self.finish(|| "cancelled");
     }
-}
-
-/// Makes our call (traced by `trace`): counts it, and traces it if a subscriber wants that.
-pub(crate) async fn sent(
-    connection: &Shared,
-    mut trace: CallTrace,
-    call: impl std::future::Future<Output = Result<Value, Error>>,
-) -> Result<Value, Error> {
-    let counters = &connection.stats;
-    counters.calls_sent.fetch_add(1, Relaxed);
-    let outcome = call.await;
-    if outcome.is_err() {
-        counters.errors.fetch_add(1, Relaxed);
-    }
-    trace.finish(match &outcome {
-        Ok(_) => "result",
-        Err(Error::Remote(_)) => "exception",
-        Err(Error::Timeout { .. }) => "timeout",
-        Err(Error::Connection(_)) => "connection",
-        Err(_) => "error",
-    });
-    outcome
 }
 
 /// The RPC path of a request's content `[path, args, kwargs]`; empty for other content.
