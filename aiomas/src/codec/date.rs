@@ -13,6 +13,11 @@ use crate::value::Extension;
 use crate::Value;
 
 /// The name containers register the Arrow date serializer under (typeid 0).
+///
+/// ```
+/// use aiomas::codec::{Serializers, ARROW};
+/// assert_eq!(Serializers::new().with_type(ARROW).typeid("arrow"), Some(0));
+/// ```
 pub const ARROW: &str = "arrow";
 
 /// A date-time that travels as an Arrow date, so Python agents receive `arrow.Arrow` objects.
@@ -32,6 +37,14 @@ pub struct Date(pub DateTime<FixedOffset>);
 
 impl Date {
     /// Python's `str(arrow)`: ISO 8601 with the offset, microseconds only when non-zero.
+    ///
+    /// ```
+    /// use aiomas::Date;
+    /// let date: Date = "2016-01-01T12:30:00.250+01:00".parse().unwrap();
+    /// assert_eq!(date.to_arrow_string(), "2016-01-01T12:30:00.250000+01:00");
+    /// let date: Date = "2016-01-01T00:00:00Z".parse().unwrap();
+    /// assert_eq!(date.to_arrow_string(), "2016-01-01T00:00:00+00:00");
+    /// ```
     pub fn to_arrow_string(&self) -> String {
         let format = if self.0.timestamp_subsec_nanos() == 0 {
             SecondsFormat::Secs

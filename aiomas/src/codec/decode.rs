@@ -38,6 +38,16 @@ const _: () = assert!(SLOT == 32);
 /// (JSON), which keeps the densest JSON (`[0,0,...]`, two bytes per element) within the same
 /// bound. So every well-formed message fits, and no frame can decode to more than this
 /// multiple of its size.
+///
+/// ```
+/// use aiomas::codec::{Codec, DECODED_BYTES_PER_BODY_BYTE};
+/// // 1000 one-byte integers in a MsgPack array decode to 1000 values of 32 bytes each.
+/// let mut body = vec![0xdc, 0x03, 0xe8];
+/// body.extend([1u8; 1000]);
+/// let decoded = Codec::MsgPack.decode(&body).unwrap();
+/// let values = decoded.as_list().unwrap().len() * std::mem::size_of::<aiomas::Value>();
+/// assert!(values <= body.len() * DECODED_BYTES_PER_BODY_BYTE);
+/// ```
 pub const DECODED_BYTES_PER_BODY_BYTE: usize = SLOT;
 
 /// What decoding one frame may still allocate, in bytes.

@@ -54,6 +54,15 @@ pub use extension::ExtensionType;
 pub use extension::{extension_data, serialize_extension};
 
 /// How deeply lists and maps may nest in one message (serde_json's own limit).
+///
+/// ```
+/// use aiomas::codec::{Codec, MAX_DEPTH};
+/// use aiomas::Value;
+///
+/// let nested = |depth| (0..depth).fold(Value::Int(1), |inner, _| Value::List(vec![inner]));
+/// assert!(Codec::Json.encode(&nested(MAX_DEPTH)).is_ok());
+/// assert!(Codec::Json.encode(&nested(MAX_DEPTH + 1)).is_err());
+/// ```
 pub const MAX_DEPTH: usize = 128;
 
 /// Refuses a list or map at `depth` (the number of containers around it) beyond [`MAX_DEPTH`];
@@ -99,6 +108,12 @@ pub enum Codec {
 
 impl Codec {
     /// The name used on command lines: `json`, `msgpack` or `msgpack-blosc`.
+    ///
+    /// ```
+    /// use aiomas::codec::Codec;
+    /// assert_eq!(Codec::MsgPack.name(), "msgpack");
+    /// assert_eq!(Codec::MsgPack.name().parse::<Codec>().unwrap(), Codec::MsgPack);
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Codec::Json => "json",
@@ -124,6 +139,15 @@ impl Codec {
     }
 
     /// Encodes one value without extra serializers.
+    ///
+    /// ```
+    /// use aiomas::codec::Codec;
+    /// use aiomas::Value;
+    ///
+    /// let value = Value::List(vec![1.into(), "two".into(), Value::Float(f64::NAN)]);
+    /// assert_eq!(Codec::Json.encode(&value).unwrap(), br#"[1,"two",NaN]"#);
+    /// assert_eq!(Codec::MsgPack.encode(&Value::Int(7)).unwrap(), [0x07]);
+    /// ```
     pub fn encode(self, value: &Value) -> Result<Vec<u8>, Error> {
         let mut out = Vec::new();
         WireFormat::new(self, Serializers::default()).encode_into(value, &mut out)?;
@@ -131,6 +155,17 @@ impl Codec {
     }
 
     /// Decodes one value without extra serializers.
+    /// Bad input is an error, never a panic.
+    ///
+    /// ```
+    /// use aiomas::codec::Codec;
+    /// use aiomas::Value;
+    ///
+    /// let value = Codec::Json.decode(br#"{"a": [1, 2.5, null]}"#).unwrap();
+    /// assert_eq!(value.get("a").and_then(Value::as_list).map(<[Value]>::len), Some(3));
+    /// assert!(Codec::Json.decode(b"[1,").is_err());
+    /// assert!(Codec::MsgPack.decode(&[0xc1]).is_err());
+    /// ```
     pub fn decode(self, bytes: &[u8]) -> Result<Value, Error> {
         WireFormat::new(self, Serializers::default()).decode(bytes)
     }
@@ -181,11 +216,23 @@ pub struct Serializers {
 
 impl Serializers {
     /// An empty registry.
+    ///
+    /// ```
+    /// use aiomas::codec::Serializers;
+    /// assert_eq!(Serializers::new(), Serializers::default());
+    /// assert_eq!(Serializers::new().typeid("arrow"), None);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Registers the extension type `name` under the next typeid.
+    ///
+    /// ```
+    /// use aiomas::codec::Serializers;
+    /// let s = Serializers::new().with_type("arrow");
+    /// assert_eq!(s.typeid("arrow"), Some(0));
+    /// ```
     pub fn with_type(mut self, name: impl Into<Arc<str>>) -> Self {
         self.slots.push(Slot::Named(name.into()));
         self
@@ -193,6 +240,14 @@ impl Serializers {
 
     /// Registers the RPC fallback (service references) under the next typeid, as Python's
     /// `RpcClient` does last on every RPC connection.
+    /// Registering it twice keeps the first place.
+    ///
+    /// ```
+    /// use aiomas::codec::Serializers;
+    /// let s = Serializers::new().with_service_refs().with_type("Point").with_service_refs();
+    /// // The service references took typeid 0, so the extension type got 1.
+    /// assert_eq!(s.typeid("Point"), Some(1));
+    /// ```
     pub fn with_service_refs(mut self) -> Self {
         if !self.slots.contains(&Slot::ServiceRef) {
             self.slots.push(Slot::ServiceRef);
@@ -201,6 +256,12 @@ impl Serializers {
     }
 
     /// The typeid of the extension type `name`, if registered.
+    ///
+    /// ```
+    /// use aiomas::codec::Serializers;
+    /// let s = Serializers::new().with_type("arrow").with_type("Point");
+    /// assert_eq!((s.typeid("arrow"), s.typeid("Point"), s.typeid("Line")), (Some(0), Some(1), None));
+    /// ```
     pub fn typeid(&self, name: &str) -> Option<usize> {
         self.slots
             .iter()
