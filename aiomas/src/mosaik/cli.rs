@@ -16,15 +16,35 @@ use crate::Error;
 
 /// How long `--remote` waits for mosaik to connect unless `--timeout` says otherwise: 60 s,
 /// mosaik-api-v3's default.
+///
+/// ```
+/// use aiomas::mosaik::{SimOptions, DEFAULT_HANDSHAKE_TIMEOUT};
+/// let options = SimOptions::try_parse_from("demo", ["sim", "-r", "0.0.0.0:5678"]).unwrap();
+/// assert_eq!(options.timeout, DEFAULT_HANDSHAKE_TIMEOUT);
+/// ```
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The description `--help` shows unless the simulator gives its own (mosaik-api-v3's).
+///
+/// ```
+/// use aiomas::mosaik::{SimOptions, DEFAULT_DESCRIPTION};
+/// let help = SimOptions::try_parse_from(DEFAULT_DESCRIPTION, ["sim", "--help"]).unwrap_err();
+/// assert!(help.to_string().contains("Start the simulation service."));
+/// ```
 pub const DEFAULT_DESCRIPTION: &str = "Start the simulation service.";
 
 /// The log levels of `-l/--log-level`, as mosaik-api-v3 names them.
 const LOG_LEVELS: [&str; 6] = ["trace", "debug", "info", "warning", "error", "critical"];
 
 /// The parsed command line of a simulator.
+///
+/// ```
+/// use aiomas::mosaik::SimOptions;
+/// let options = SimOptions::try_parse_from("demo", ["sim", "-l", "debug", "127.0.0.1:5555"]).unwrap();
+/// assert!(!options.remote);
+/// assert_eq!(options.log_level.as_deref(), Some("debug"));
+/// assert!(SimOptions::try_parse_from("demo", ["sim", "-l", "verbose", "127.0.0.1:5555"]).is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimOptions {
     /// `HOST:PORT`: mosaik's address, or with `remote` the address to listen on.
@@ -164,6 +184,39 @@ fn mosaik_options() -> ChannelOptions {
 
 /// Connects to mosaik at `addr` and serves `sim` (the `cmd` starter: mosaik runs
 /// `PROG HOST:PORT` and waits for the connection).
+///
+/// ```no_run
+/// # use aiomas::mosaik::*;
+/// # use aiomas::rpc::Exception;
+/// # #[derive(Default)]
+/// # struct Counter { count: i64 }
+/// # impl Simulator for Counter {
+/// #     async fn init(&mut self, _: &str, _: f64, _: &mut Params, _: &MosaikProxy) -> Result<Meta, Exception> {
+/// #         Ok(Meta::new(SimType::TimeBased).model("Counter", Model::public().attrs(["count"])))
+/// #     }
+/// #     async fn create(&mut self, num: usize, model: &str, _: &mut Params) -> Result<Vec<CreatedEntity>, Exception> {
+/// #         Ok((0..num).map(|i| CreatedEntity::new(i.to_string(), model)).collect())
+/// #     }
+/// #     async fn step(&mut self, time: Time, _: Inputs, _: Time) -> Result<Option<Time>, Exception> {
+/// #         self.count += 1;
+/// #         Ok(Some(time + 1))
+/// #     }
+/// #     async fn get_data(&mut self, outputs: OutputRequest) -> Result<OutputData, Exception> {
+/// #         let mut data = OutputData::new();
+/// #         for (eid, _) in outputs.iter() {
+/// #             data.entity(eid).set("count", self.count);
+/// #         }
+/// #         Ok(data)
+/// #     }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// // mosaik started `PROG 127.0.0.1:5555` and waits there.
+/// let addr = aiomas::mosaik::parse_addr("127.0.0.1:5555").expect("HOST:PORT");
+/// let ended = aiomas::mosaik::run_as_client(&mut Counter::default(), addr).await?;
+/// println!("simulation over: {ended:?}");
+/// # Ok(()) }
+/// ```
 pub async fn run_as_client<S: Simulator>(sim: &mut S, addr: SocketAddr) -> Result<Ended, Error> {
     info!("Simulator {} tries to connect to mosaik ...", sim.name());
     let channel = channel::open_connection(
@@ -180,6 +233,40 @@ pub async fn run_as_client<S: Simulator>(sim: &mut S, addr: SocketAddr) -> Resul
 /// Listens on `addr`, waits at most `timeout` for mosaik's one connection and serves `sim` on
 /// it (the `connect` starter). The log line `... awaits connection from mosaik on HOST:PORT`
 /// names the bound address (port 0 picks a free one).
+///
+/// ```no_run
+/// # use aiomas::mosaik::*;
+/// # use aiomas::rpc::Exception;
+/// # #[derive(Default)]
+/// # struct Counter { count: i64 }
+/// # impl Simulator for Counter {
+/// #     async fn init(&mut self, _: &str, _: f64, _: &mut Params, _: &MosaikProxy) -> Result<Meta, Exception> {
+/// #         Ok(Meta::new(SimType::TimeBased).model("Counter", Model::public().attrs(["count"])))
+/// #     }
+/// #     async fn create(&mut self, num: usize, model: &str, _: &mut Params) -> Result<Vec<CreatedEntity>, Exception> {
+/// #         Ok((0..num).map(|i| CreatedEntity::new(i.to_string(), model)).collect())
+/// #     }
+/// #     async fn step(&mut self, time: Time, _: Inputs, _: Time) -> Result<Option<Time>, Exception> {
+/// #         self.count += 1;
+/// #         Ok(Some(time + 1))
+/// #     }
+/// #     async fn get_data(&mut self, outputs: OutputRequest) -> Result<OutputData, Exception> {
+/// #         let mut data = OutputData::new();
+/// #         for (eid, _) in outputs.iter() {
+/// #             data.entity(eid).set("count", self.count);
+/// #         }
+/// #         Ok(data)
+/// #     }
+/// # }
+/// use std::time::Duration;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// // The scenario says `'connect': 'HOST:5678'`: wait there for mosaik, at most a minute.
+/// let addr = aiomas::mosaik::parse_addr("0.0.0.0:5678").expect("HOST:PORT");
+/// let ended = aiomas::mosaik::run_as_server(&mut Counter::default(), addr, Duration::from_secs(60)).await?;
+/// println!("simulation over: {ended:?}");
+/// # Ok(()) }
+/// ```
 pub async fn run_as_server<S: Simulator>(
     sim: &mut S,
     addr: SocketAddr,
@@ -235,6 +322,35 @@ pub fn start_simulation<S: Simulator>(sim: S) -> ExitCode {
 }
 
 /// [`start_simulation`] with the `description` that `--help` shows.
+///
+/// ```no_run
+/// # use aiomas::mosaik::*;
+/// # use aiomas::rpc::Exception;
+/// # #[derive(Default)]
+/// # struct Counter { count: i64 }
+/// # impl Simulator for Counter {
+/// #     async fn init(&mut self, _: &str, _: f64, _: &mut Params, _: &MosaikProxy) -> Result<Meta, Exception> {
+/// #         Ok(Meta::new(SimType::TimeBased).model("Counter", Model::public().attrs(["count"])))
+/// #     }
+/// #     async fn create(&mut self, num: usize, model: &str, _: &mut Params) -> Result<Vec<CreatedEntity>, Exception> {
+/// #         Ok((0..num).map(|i| CreatedEntity::new(i.to_string(), model)).collect())
+/// #     }
+/// #     async fn step(&mut self, time: Time, _: Inputs, _: Time) -> Result<Option<Time>, Exception> {
+/// #         self.count += 1;
+/// #         Ok(Some(time + 1))
+/// #     }
+/// #     async fn get_data(&mut self, outputs: OutputRequest) -> Result<OutputData, Exception> {
+/// #         let mut data = OutputData::new();
+/// #         for (eid, _) in outputs.iter() {
+/// #             data.entity(eid).set("count", self.count);
+/// #         }
+/// #         Ok(data)
+/// #     }
+/// # }
+/// fn main() -> std::process::ExitCode {
+///     aiomas::mosaik::start_simulation_with(Counter::default(), "A counter for mosaik.")
+/// }
+/// ```
 pub fn start_simulation_with<S: Simulator>(mut sim: S, description: &str) -> ExitCode {
     let options = match SimOptions::try_parse_from(description, std::env::args_os()) {
         Ok(options) => options,

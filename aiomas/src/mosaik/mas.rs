@@ -12,10 +12,19 @@ use crate::rpc::Exception;
 /// A round lets every runnable task run to its next await; a chain of local agent calls
 /// needs a few rounds, each hop one. (No framework to follow: Python aiomas leaves this to
 /// the user's clock setter.)
+///
+/// ```
+/// use aiomas::mosaik::{MAX_SETTLE_ROUNDS, SETTLE_ROUNDS};
+/// assert!(SETTLE_ROUNDS < MAX_SETTLE_ROUNDS);
+/// ```
 pub const SETTLE_ROUNDS: usize = 8;
 
 /// The most scheduler rounds one [`MosaikTime::step`] waits for the agents: 100,000, so agents
 /// that never stop working cannot hang a step (they are left running; the step returns).
+///
+/// ```
+/// assert_eq!(aiomas::mosaik::MAX_SETTLE_ROUNDS, 100_000);
+/// ```
 pub const MAX_SETTLE_ROUNDS: usize = 100_000;
 
 /// Couples a container's [`ExternalClock`] to mosaik's steps.
@@ -67,6 +76,14 @@ pub struct MosaikTime {
 impl MosaikTime {
     /// A clock at time 0 and date `utc_start`; one mosaik step is `time_resolution` seconds
     /// (what `init` receives).
+    ///
+    /// ```
+    /// use aiomas::clock::Clock;
+    /// use aiomas::mosaik::MosaikTime;
+    /// let time = MosaikTime::new("2026-01-01T00:00:00Z".parse().unwrap(), 60.0);
+    /// assert_eq!(time.clock().time(), 0.0);
+    /// assert_eq!(time.seconds(2), 120.0);
+    /// ```
     pub fn new(utc_start: DateTime<Utc>, time_resolution: f64) -> Self {
         MosaikTime {
             clock: ExternalClock::new(utc_start, 0.0),
@@ -75,11 +92,25 @@ impl MosaikTime {
     }
 
     /// The clock for the container.
+    ///
+    /// ```
+    /// use aiomas::agent::ContainerOptions;
+    /// use aiomas::mosaik::MosaikTime;
+    /// let time = MosaikTime::new(chrono::Utc::now(), 1.0);
+    /// let options = ContainerOptions::default().clock(time.clock().clone());
+    /// # let _ = options;
+    /// ```
     pub fn clock(&self) -> &ExternalClock {
         &self.clock
     }
 
     /// Seconds of mosaik time `time`.
+    ///
+    /// ```
+    /// use aiomas::mosaik::MosaikTime;
+    /// let time = MosaikTime::new(chrono::Utc::now(), 0.5);
+    /// assert_eq!(time.seconds(10), 5.0);
+    /// ```
     pub fn seconds(&self, time: Time) -> f64 {
         time as f64 * self.time_resolution
     }
@@ -88,6 +119,37 @@ impl MosaikTime {
     /// returns the next wake-up in mosaik steps (rounded up) if it is at most `max_advance`,
     /// else `max_advance + 1` (at least `time + 1`; see the type's docs), or `None` if no
     /// agent waits for a wake-up.
+    ///
+    /// ```
+    /// # use aiomas::channel::{self, Addr, ChannelOptions};
+    /// # use aiomas::mosaik::MosaikProxy;
+    /// # use aiomas::Value;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// # // A stand-in for mosaik: `get_progress` is 42.5, every other request comes back as it went.
+    /// # let mosaik = channel::start_server(Addr::local("mosaik-time-step-docs"), ChannelOptions::default(), |channel| async move {
+    /// #     while let Ok(request) = channel.recv().await {
+    /// #         let content = request.content().clone();
+    /// #         let reply = match content.as_list().and_then(|c| c.first()).and_then(Value::as_str) {
+    /// #             Some("get_progress") => Value::from(42.5),
+    /// #             _ => content,
+    /// #         };
+    /// #         request.reply(reply).unwrap();
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// # let proxy = MosaikProxy::new(channel::open_connection(mosaik.addr(), ChannelOptions::default()).await?);
+    /// use aiomas::clock::{Clock, ClockExt};
+    /// use aiomas::mosaik::MosaikTime;
+    /// let time = MosaikTime::new(chrono::Utc::now(), 1.0);
+    /// let clock = time.clock().clone();
+    /// tokio::spawn(async move { clock.sleep(30.0).await }); // an agent that waits 30 s
+    /// assert_eq!(time.step(0, 100, &proxy).await.unwrap(), Some(30));
+    /// // A wake-up beyond max_advance is not promised to mosaik.
+    /// assert_eq!(time.step(10, 19, &proxy).await.unwrap(), Some(20));
+    /// assert_eq!(time.clock().time(), 10.0);
+    /// # Ok(()) }
+    /// ```
     pub async fn step(
         &self,
         time: Time,

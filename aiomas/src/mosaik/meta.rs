@@ -7,9 +7,21 @@ use crate::Value;
 
 /// The mosaik API version this crate implements; mosaik checks that the major version (3)
 /// matches its own.
+///
+/// ```
+/// use aiomas::mosaik::{Meta, SimType, API_VERSION};
+/// let meta = Meta::new(SimType::Hybrid).to_value().unwrap();
+/// assert_eq!(meta.get("api_version"), Some(&API_VERSION.into()));
+/// ```
 pub const API_VERSION: &str = "3.0";
 
 /// How a simulator advances in time (meta `type`).
+///
+/// ```
+/// use aiomas::mosaik::{Meta, SimType};
+/// let meta = Meta::new(SimType::EventBased);
+/// assert_eq!(meta.sim_type(), SimType::EventBased);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SimType {
     /// Stepped at the times it returns from `step`; its outputs persist.
@@ -22,6 +34,12 @@ pub enum SimType {
 
 impl SimType {
     /// The name mosaik reads: `time-based`, `event-based` or `hybrid`.
+    ///
+    /// ```
+    /// use aiomas::mosaik::SimType;
+    /// assert_eq!(SimType::TimeBased.as_str(), "time-based");
+    /// assert_eq!(SimType::Hybrid.as_str(), "hybrid");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             SimType::TimeBased => "time-based",
@@ -56,6 +74,11 @@ fn names<I: IntoIterator<Item = S>, S: Into<String>>(names: I) -> Vec<String> {
 
 impl Model {
     /// A model the scenario may create.
+    ///
+    /// ```
+    /// use aiomas::mosaik::Model;
+    /// assert!(Model::public().is_public());
+    /// ```
     pub fn public() -> Self {
         Model {
             public: true,
@@ -64,52 +87,115 @@ impl Model {
     }
 
     /// A sub-model, only created as a child of another entity.
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, Model, SimType};
+    /// let meta = Meta::new(SimType::TimeBased).model("Node", Model::private().attrs(["v"]));
+    /// let node = meta.to_value().unwrap().get("models").and_then(|m| m.get("Node")).cloned().unwrap();
+    /// assert_eq!(node.get("public"), Some(&false.into()));
+    /// ```
     pub fn private() -> Self {
         Model::default()
     }
 
     /// Whether the scenario may create it.
+    ///
+    /// ```
+    /// use aiomas::mosaik::Model;
+    /// assert!(!Model::private().is_public());
+    /// ```
     pub fn is_public(&self) -> bool {
         self.public
     }
 
     /// The parameters `create` accepts.
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, Model, SimType};
+    /// let meta = Meta::new(SimType::TimeBased).model("A", Model::public().params(["init_val"]));
+    /// let model = meta.to_value().unwrap().get("models").and_then(|m| m.get("A")).cloned().unwrap();
+    /// assert_eq!(model.get("params").unwrap().to_string(), r#"["init_val"]"#);
+    /// ```
     pub fn params<I: IntoIterator<Item = S>, S: Into<String>>(mut self, params: I) -> Self {
         self.params = names(params);
         self
     }
 
     /// The attributes that can be connected (read and written).
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, Model, SimType};
+    /// let meta = Meta::new(SimType::TimeBased).model("A", Model::public().attrs(["val_in", "val_out"]));
+    /// let model = meta.to_value().unwrap().get("models").and_then(|m| m.get("A")).cloned().unwrap();
+    /// assert_eq!(model.get("attrs").unwrap().to_string(), r#"["val_in", "val_out"]"#);
+    /// ```
     pub fn attrs<I: IntoIterator<Item = S>, S: Into<String>>(mut self, attrs: I) -> Self {
         self.attrs = names(attrs);
         self
     }
 
     /// Accepts inputs on any attribute, not only those of [`attrs`](Self::attrs).
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, Model, SimType};
+    /// let meta = Meta::new(SimType::EventBased).model("Logger", Model::public().any_inputs());
+    /// let model = meta.to_value().unwrap().get("models").and_then(|m| m.get("Logger")).cloned().unwrap();
+    /// assert_eq!(model.get("any_inputs"), Some(&true.into()));
+    /// ```
     pub fn any_inputs(mut self) -> Self {
         self.any_inputs = true;
         self
     }
 
     /// Input attributes that trigger a step (event-based and hybrid simulators).
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, Model, SimType};
+    /// let model = Model::public().attrs(["set_point", "out"]).trigger(["set_point"]);
+    /// assert!(Meta::new(SimType::Hybrid).model("A", model.clone()).to_value().is_ok());
+    /// // Time-based simulators have no triggering inputs.
+    /// assert!(Meta::new(SimType::TimeBased).model("A", model).to_value().is_err());
+    /// ```
     pub fn trigger<I: IntoIterator<Item = S>, S: Into<String>>(mut self, attrs: I) -> Self {
         self.trigger = Some(names(attrs));
         self
     }
 
     /// Input attributes that do not trigger a step (hybrid simulators).
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, Model, SimType};
+    /// let model = Model::public().attrs(["a", "b"]).non_trigger(["a"]);
+    /// // `trigger` is inferred: the inputs that are not non-triggering.
+    /// assert!(Meta::new(SimType::Hybrid).model("A", model).to_value().is_ok());
+    /// ```
     pub fn non_trigger<I: IntoIterator<Item = S>, S: Into<String>>(mut self, attrs: I) -> Self {
         self.non_trigger = Some(names(attrs));
         self
     }
 
     /// Output attributes whose values hold until they change (time-based and hybrid).
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, Model, SimType};
+    /// let model = Model::public().attrs(["level"]).persistent(["level"]);
+    /// assert!(Meta::new(SimType::TimeBased).model("Tank", model.clone()).to_value().is_ok());
+    /// // Event-based simulators have no persistent outputs.
+    /// assert!(Meta::new(SimType::EventBased).model("Tank", model).to_value().is_err());
+    /// ```
     pub fn persistent<I: IntoIterator<Item = S>, S: Into<String>>(mut self, attrs: I) -> Self {
         self.persistent = Some(names(attrs));
         self
     }
 
     /// Output attributes that are events, valid only at their time (event-based and hybrid).
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, Model, SimType};
+    /// let model = Model::public().attrs(["alarm"]).non_persistent(["alarm"]);
+    /// assert!(Meta::new(SimType::EventBased).model("Tank", model.clone()).to_value().is_ok());
+    /// assert!(Meta::new(SimType::TimeBased).model("Tank", model).to_value().is_err());
+    /// ```
     pub fn non_persistent<I: IntoIterator<Item = S>, S: Into<String>>(mut self, attrs: I) -> Self {
         self.non_persistent = Some(names(attrs));
         self
@@ -271,6 +357,12 @@ pub struct Meta {
 
 impl Meta {
     /// A meta of `sim_type` without models.
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, SimType};
+    /// let meta = Meta::new(SimType::TimeBased).to_value().unwrap();
+    /// assert_eq!(meta.get("models").unwrap().to_string(), "{}");
+    /// ```
     pub fn new(sim_type: SimType) -> Self {
         Meta {
             sim_type,
@@ -280,6 +372,14 @@ impl Meta {
     }
 
     /// Adds (or replaces) the model `name`.
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, Model, SimType};
+    /// let meta = Meta::new(SimType::TimeBased)
+    ///     .model("A", Model::public())
+    ///     .model("A", Model::private()); // replaces the first
+    /// assert!(!meta.get_model("A").unwrap().is_public());
+    /// ```
     pub fn model(mut self, name: impl Into<String>, model: Model) -> Self {
         let name = name.into();
         self.models.retain(|(n, _)| *n != name);
@@ -289,22 +389,48 @@ impl Meta {
 
     /// Adds an extra method the scenario may call by name (see
     /// [`Simulator::extra_method`](super::Simulator::extra_method)).
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, SimType};
+    /// let meta = Meta::new(SimType::TimeBased).extra_method("reset");
+    /// assert_eq!(meta.to_value().unwrap().get("extra_methods").unwrap().to_string(), r#"["reset"]"#);
+    /// // A name mosaik uses itself is refused.
+    /// assert!(Meta::new(SimType::TimeBased).extra_method("step").to_value().is_err());
+    /// ```
     pub fn extra_method(mut self, name: impl Into<String>) -> Self {
         self.extra_methods.push(name.into());
         self
     }
 
     /// The simulator type.
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, SimType};
+    /// assert_eq!(Meta::new(SimType::Hybrid).sim_type(), SimType::Hybrid);
+    /// ```
     pub fn sim_type(&self) -> SimType {
         self.sim_type
     }
 
     /// The model `name`, if there is one.
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, Model, SimType};
+    /// let meta = Meta::new(SimType::TimeBased).model("A", Model::public().attrs(["x"]));
+    /// assert_eq!(meta.get_model("A"), Some(&Model::public().attrs(["x"])));
+    /// assert_eq!(meta.get_model("B"), None);
+    /// ```
     pub fn get_model(&self, name: &str) -> Option<&Model> {
         self.models.iter().find(|(n, _)| n == name).map(|(_, m)| m)
     }
 
     /// Whether `name` is one of the extra methods.
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, SimType};
+    /// let meta = Meta::new(SimType::TimeBased).extra_method("reset");
+    /// assert!(meta.has_extra_method("reset") && !meta.has_extra_method("init"));
+    /// ```
     pub fn has_extra_method(&self, name: &str) -> bool {
         self.extra_methods.iter().any(|m| m == name)
     }
@@ -312,6 +438,13 @@ impl Meta {
     /// The meta as mosaik reads it, after the checks mosaik would make (a `ValueError`
     /// otherwise): attribute kinds the simulator type allows, listed attrs known to the model,
     /// extra methods not named like a model or an API method.
+    ///
+    /// ```
+    /// use aiomas::mosaik::{Meta, Model, SimType};
+    /// let meta = Meta::new(SimType::TimeBased).model("A", Model::public().attrs(["x"]).trigger(["x"]));
+    /// let err = meta.to_value().unwrap_err();
+    /// assert_eq!(err.kind(), "ValueError");
+    /// ```
     pub fn to_value(&self) -> Result<Value, Exception> {
         for (name, model) in &self.models {
             model

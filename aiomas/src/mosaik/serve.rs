@@ -11,6 +11,60 @@ use crate::rpc::{Args, Exception};
 use crate::{Error, Value};
 
 /// Why [`run_simulator`] returned.
+///
+/// ```
+/// # use aiomas::mosaik::*;
+/// # use aiomas::rpc::Exception;
+/// # #[derive(Default)]
+/// # struct Counter { count: i64 }
+/// # impl Simulator for Counter {
+/// #     async fn init(&mut self, _: &str, _: f64, _: &mut Params, _: &MosaikProxy) -> Result<Meta, Exception> {
+/// #         Ok(Meta::new(SimType::TimeBased).model("Counter", Model::public().attrs(["count"])))
+/// #     }
+/// #     async fn create(&mut self, num: usize, model: &str, _: &mut Params) -> Result<Vec<CreatedEntity>, Exception> {
+/// #         Ok((0..num).map(|i| CreatedEntity::new(i.to_string(), model)).collect())
+/// #     }
+/// #     async fn step(&mut self, time: Time, _: Inputs, _: Time) -> Result<Option<Time>, Exception> {
+/// #         self.count += 1;
+/// #         Ok(Some(time + 1))
+/// #     }
+/// #     async fn get_data(&mut self, outputs: OutputRequest) -> Result<OutputData, Exception> {
+/// #         let mut data = OutputData::new();
+/// #         for (eid, _) in outputs.iter() {
+/// #             data.entity(eid).set("count", self.count);
+/// #         }
+/// #         Ok(data)
+/// #     }
+/// # }
+/// use aiomas::channel::{self, Addr, ChannelOptions};
+/// use aiomas::mosaik::{run_simulator, Ended};
+/// use aiomas::Value;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// // The simulator serves the connection it accepts (`run_as_server` does this over TCP).
+/// let (done, mut ended) = tokio::sync::mpsc::channel(1);
+/// let server = channel::start_server(Addr::local("ended-docs"), ChannelOptions::default(), move |channel| {
+///     let done = done.clone();
+///     async move {
+///         let _ = done.send(run_simulator(channel, &mut Counter::default()).await).await;
+///     }
+/// })
+/// .await?;
+/// // What mosaik sends, as `[method, args, kwargs]`.
+/// let mosaik = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// let call = |text: &str| aiomas::codec::Codec::Json.decode(text.as_bytes()).unwrap();
+/// let meta = mosaik.send(call(r#"["init", ["Counter-0"], {"time_resolution": 1.0}]"#)).await?;
+/// assert_eq!(meta.get("type"), Some(&"time-based".into()));
+/// mosaik.send(call(r#"["create", [1, "Counter"], {}]"#)).await?;
+/// assert_eq!(mosaik.send(call(r#"["step", [0, {}, 10], {}]"#)).await?, Value::Int(1));
+/// let data = mosaik.send(call(r#"["get_data", [{"0": ["count"]}], {}]"#)).await?;
+/// assert_eq!(data.to_string(), r#"{"0": {"count": 1}}"#);
+/// // mosaik closes the connection (after `stop`, it would be `Ended::Stopped`).
+/// mosaik.close().await;
+/// assert_eq!(ended.recv().await.unwrap()?, Ended::Disconnected);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
     /// mosaik sent `stop` (it gets no reply, as from mosaik-api-v3).
@@ -46,6 +100,59 @@ pub fn failure(exception: &Exception) -> Value {
 /// the simulator's own requests (through its [`MosaikProxy`]) share the connection. There is
 /// no deadline on mosaik's next call: the scenario decides when the simulation goes on.
 /// Fails only if the connection breaks (not on a clean close).
+///
+/// ```
+/// # use aiomas::mosaik::*;
+/// # use aiomas::rpc::Exception;
+/// # #[derive(Default)]
+/// # struct Counter { count: i64 }
+/// # impl Simulator for Counter {
+/// #     async fn init(&mut self, _: &str, _: f64, _: &mut Params, _: &MosaikProxy) -> Result<Meta, Exception> {
+/// #         Ok(Meta::new(SimType::TimeBased).model("Counter", Model::public().attrs(["count"])))
+/// #     }
+/// #     async fn create(&mut self, num: usize, model: &str, _: &mut Params) -> Result<Vec<CreatedEntity>, Exception> {
+/// #         Ok((0..num).map(|i| CreatedEntity::new(i.to_string(), model)).collect())
+/// #     }
+/// #     async fn step(&mut self, time: Time, _: Inputs, _: Time) -> Result<Option<Time>, Exception> {
+/// #         self.count += 1;
+/// #         Ok(Some(time + 1))
+/// #     }
+/// #     async fn get_data(&mut self, outputs: OutputRequest) -> Result<OutputData, Exception> {
+/// #         let mut data = OutputData::new();
+/// #         for (eid, _) in outputs.iter() {
+/// #             data.entity(eid).set("count", self.count);
+/// #         }
+/// #         Ok(data)
+/// #     }
+/// # }
+/// use aiomas::channel::{self, Addr, ChannelOptions};
+/// use aiomas::mosaik::{run_simulator, Ended};
+/// use aiomas::Value;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// // The simulator serves the connection it accepts (`run_as_server` does this over TCP).
+/// let (done, mut ended) = tokio::sync::mpsc::channel(1);
+/// let server = channel::start_server(Addr::local("run-simulator-docs"), ChannelOptions::default(), move |channel| {
+///     let done = done.clone();
+///     async move {
+///         let _ = done.send(run_simulator(channel, &mut Counter::default()).await).await;
+///     }
+/// })
+/// .await?;
+/// // What mosaik sends, as `[method, args, kwargs]`.
+/// let mosaik = channel::open_connection(server.addr(), ChannelOptions::default()).await?;
+/// let call = |text: &str| aiomas::codec::Codec::Json.decode(text.as_bytes()).unwrap();
+/// let meta = mosaik.send(call(r#"["init", ["Counter-0"], {"time_resolution": 1.0}]"#)).await?;
+/// assert_eq!(meta.get("type"), Some(&"time-based".into()));
+/// mosaik.send(call(r#"["create", [1, "Counter"], {}]"#)).await?;
+/// assert_eq!(mosaik.send(call(r#"["step", [0, {}, 10], {}]"#)).await?, Value::Int(1));
+/// let data = mosaik.send(call(r#"["get_data", [{"0": ["count"]}], {}]"#)).await?;
+/// assert_eq!(data.to_string(), r#"{"0": {"count": 1}}"#);
+/// mosaik.close().await;
+/// assert_eq!(ended.recv().await.unwrap()?, Ended::Disconnected);
+/// # Ok(()) }
+/// ```
 pub async fn run_simulator<S: Simulator>(channel: Channel, sim: &mut S) -> Result<Ended, Error> {
     let mosaik = MosaikProxy::new(channel.clone());
     let mut meta: Option<Meta> = None;
