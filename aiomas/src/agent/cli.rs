@@ -58,6 +58,22 @@ use crate::Error;
 type StopSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A container CLI for a registry of agent types; [`run`](Self::run) is a binary's `main`.
+///
+/// ```no_run
+/// # use aiomas::agent::{cli::ContainerCli, AgentContext, AgentType};
+/// # struct Greeter;
+/// # #[aiomas::agent]
+/// # impl Greeter {
+/// #     #[spawn]
+/// #     fn new(_ctx: AgentContext) -> Self {
+/// #         Greeter
+/// #     }
+/// # }
+/// # static REGISTRY: &[AgentType] = &[AgentType::of::<Greeter>("greetings:Greeter")];
+/// fn main() -> std::process::ExitCode {
+///     ContainerCli::new("greeters", REGISTRY).run()
+/// }
+/// ```
 pub struct ContainerCli {
     name: &'static str,
     registry: &'static [AgentType],
@@ -75,6 +91,25 @@ impl std::fmt::Debug for ContainerCli {
 }
 
 /// A parsed command line.
+///
+/// ```
+/// # use aiomas::agent::{cli::ContainerCli, AgentContext, AgentType};
+/// # struct Greeter;
+/// # #[aiomas::agent]
+/// # impl Greeter {
+/// #     #[spawn]
+/// #     fn new(_ctx: AgentContext) -> Self {
+/// #         Greeter
+/// #     }
+/// # }
+/// # static REGISTRY: &[AgentType] = &[AgentType::of::<Greeter>("greetings:Greeter")];
+/// use aiomas::codec::Codec;
+/// let cli = ContainerCli::new("greeters", REGISTRY);
+/// let options = cli.parse_from(["greeters", "--start-date", "2010-03-27", "--codec", "msgpack", "127.0.0.1:0"]).unwrap();
+/// assert_eq!(options.codec, Codec::MsgPack);
+/// assert_eq!(options.start_date.to_rfc3339(), "2010-03-27T00:00:00+00:00");
+/// assert_eq!(options.addr.port(), Some(0));
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct CliOptions {
@@ -95,6 +130,21 @@ pub struct CliOptions {
 
 impl ContainerCli {
     /// The CLI of the binary `name`, spawning the types of `registry`.
+    ///
+    /// ```
+    /// # use aiomas::agent::{cli::ContainerCli, AgentContext, AgentType};
+    /// # struct Greeter;
+    /// # #[aiomas::agent]
+    /// # impl Greeter {
+    /// #     #[spawn]
+    /// #     fn new(_ctx: AgentContext) -> Self {
+    /// #         Greeter
+    /// #     }
+    /// # }
+    /// # static REGISTRY: &[AgentType] = &[AgentType::of::<Greeter>("greetings:Greeter")];
+    /// let cli = ContainerCli::new("greeters", REGISTRY);
+    /// assert_eq!(cli.command().get_name(), "greeters");
+    /// ```
     pub fn new(name: &'static str, registry: &'static [AgentType]) -> Self {
         ContainerCli {
             name,
@@ -104,12 +154,52 @@ impl ContainerCli {
     }
 
     /// Also stops the container when `signal` resolves (e.g. an agent asked for it).
+    ///
+    /// ```
+    /// # use aiomas::agent::{cli::ContainerCli, AgentContext, AgentType};
+    /// # struct Greeter;
+    /// # #[aiomas::agent]
+    /// # impl Greeter {
+    /// #     #[spawn]
+    /// #     fn new(_ctx: AgentContext) -> Self {
+    /// #         Greeter
+    /// #     }
+    /// # }
+    /// # static REGISTRY: &[AgentType] = &[AgentType::of::<Greeter>("greetings:Greeter")];
+    /// # #[tokio::main]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let cli = ContainerCli::new("greeters", REGISTRY).stop_on(async {
+    ///     let _ = stopped.await;
+    /// });
+    /// let options = cli.parse_from(["greeters", "--start-date", "2010-03-27", "127.0.0.1:0"]).unwrap();
+    /// let container = tokio::spawn(cli.serve(options));
+    /// stop.send(()).unwrap();
+    /// container.await.unwrap()?;
+    /// # Ok(()) }
+    /// ```
     pub fn stop_on(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
         self.stop = Some(Box::pin(signal));
         self
     }
 
     /// The clap command (for help texts, or to embed it).
+    ///
+    /// ```
+    /// # use aiomas::agent::{cli::ContainerCli, AgentContext, AgentType};
+    /// # struct Greeter;
+    /// # #[aiomas::agent]
+    /// # impl Greeter {
+    /// #     #[spawn]
+    /// #     fn new(_ctx: AgentContext) -> Self {
+    /// #         Greeter
+    /// #     }
+    /// # }
+    /// # static REGISTRY: &[AgentType] = &[AgentType::of::<Greeter>("greetings:Greeter")];
+    /// let help = ContainerCli::new("greeters", REGISTRY).command().render_help().to_string();
+    /// assert!(help.contains("greetings:Greeter"));
+    /// assert!(help.contains("--start-date"));
+    /// ```
     pub fn command(&self) -> Command {
         let known: Vec<_> = self.registry.iter().map(AgentType::name).collect();
         let command = Command::new(self.name)
@@ -180,6 +270,25 @@ impl ContainerCli {
     }
 
     /// Parses `args` (the program name first).
+    ///
+    /// ```
+    /// # use aiomas::agent::{cli::ContainerCli, AgentContext, AgentType};
+    /// # struct Greeter;
+    /// # #[aiomas::agent]
+    /// # impl Greeter {
+    /// #     #[spawn]
+    /// #     fn new(_ctx: AgentContext) -> Self {
+    /// #         Greeter
+    /// #     }
+    /// # }
+    /// # static REGISTRY: &[AgentType] = &[AgentType::of::<Greeter>("greetings:Greeter")];
+    /// let cli = ContainerCli::new("greeters", REGISTRY);
+    /// let options = cli.parse_from(["greeters", "--start-date", "2010-03-27", "-l", "debug", "127.0.0.1:5555"]).unwrap();
+    /// assert_eq!(options.log_level, tracing::level_filters::LevelFilter::DEBUG);
+    /// // Bad arguments are clap's errors (`run` exits with status 2 on them).
+    /// let err = cli.parse_from(["greeters", "--start-date", "2010-03-27", "--codec", "xml", "127.0.0.1:5555"]).unwrap_err();
+    /// assert!(err.to_string().contains("invalid codec"), "{err}");
+    /// ```
     pub fn parse_from<I, T>(&self, args: I) -> Result<CliOptions, clap::Error>
     where
         I: IntoIterator<Item = T>,
@@ -191,6 +300,22 @@ impl ContainerCli {
 
     /// Parses the process's arguments, sets up logging to stderr, and runs the container
     /// until it is told to stop. `--help` and bad arguments end the process here.
+    ///
+    /// ```no_run
+    /// # use aiomas::agent::{cli::ContainerCli, AgentContext, AgentType};
+    /// # struct Greeter;
+    /// # #[aiomas::agent]
+    /// # impl Greeter {
+    /// #     #[spawn]
+    /// #     fn new(_ctx: AgentContext) -> Self {
+    /// #         Greeter
+    /// #     }
+    /// # }
+    /// # static REGISTRY: &[AgentType] = &[AgentType::of::<Greeter>("greetings:Greeter")];
+    /// fn main() -> std::process::ExitCode {
+    ///     ContainerCli::new("greeters", REGISTRY).run()
+    /// }
+    /// ```
     pub fn run(self) -> ExitCode {
         let options = match self.parse_from(std::env::args_os()) {
             Ok(options) => options,
@@ -221,6 +346,26 @@ impl ContainerCli {
 
     /// Runs the container of `options` until it is told to stop (what [`run`](Self::run) does
     /// after parsing), printing `READY <manager address>` once it listens.
+    ///
+    /// ```
+    /// # use aiomas::agent::{cli::ContainerCli, AgentContext, AgentType};
+    /// # struct Greeter;
+    /// # #[aiomas::agent]
+    /// # impl Greeter {
+    /// #     #[spawn]
+    /// #     fn new(_ctx: AgentContext) -> Self {
+    /// #         Greeter
+    /// #     }
+    /// # }
+    /// # static REGISTRY: &[AgentType] = &[AgentType::of::<Greeter>("greetings:Greeter")];
+    /// # #[tokio::main]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// // A container that stops as soon as it has started (it prints `READY <address>` first).
+    /// let cli = ContainerCli::new("greeters", REGISTRY).stop_on(async {});
+    /// let options = cli.parse_from(["greeters", "--start-date", "2010-03-27", "127.0.0.1:0"]).unwrap();
+    /// cli.serve(options).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn serve(self, options: CliOptions) -> Result<(), Error> {
         let container_options = container_options(&options)?;
         let socket_file = match &options.addr {
@@ -291,6 +436,14 @@ fn options(matches: &ArgMatches) -> CliOptions {
 }
 
 /// `debug`, `info`, `warning`, `error` or `critical` (Python's logging levels).
+///
+/// ```
+/// use aiomas::agent::cli::parse_level;
+/// use tracing::level_filters::LevelFilter;
+/// assert_eq!(parse_level("WARNING"), Ok(LevelFilter::WARN));
+/// assert_eq!(parse_level("critical"), Ok(LevelFilter::ERROR));
+/// assert!(parse_level("trace").is_err());
+/// ```
 pub fn parse_level(text: &str) -> Result<LevelFilter, String> {
     match text.to_ascii_lowercase().as_str() {
         "debug" => Ok(LevelFilter::DEBUG),
@@ -303,6 +456,13 @@ pub fn parse_level(text: &str) -> Result<LevelFilter, String> {
 }
 
 /// `json`, `msgpack` or `msgpack-blosc`.
+///
+/// ```
+/// use aiomas::agent::cli::parse_codec;
+/// use aiomas::codec::Codec;
+/// assert_eq!(parse_codec("msgpack"), Ok(Codec::MsgPack));
+/// assert!(parse_codec("pickle").unwrap_err().contains("choose from json, msgpack, msgpack-blosc"));
+/// ```
 pub fn parse_codec(text: &str) -> Result<Codec, String> {
     text.parse()
         .map_err(|_| "invalid codec (choose from json, msgpack, msgpack-blosc)".into())
@@ -310,6 +470,13 @@ pub fn parse_codec(text: &str) -> Result<Codec, String> {
 
 /// `HOST:PORT` (`[::1]:PORT` for IPv6; port 0 picks a free port; an empty host binds all
 /// interfaces) or a Unix socket path (anything containing `/`).
+///
+/// ```
+/// use aiomas::agent::cli::parse_addr;
+/// assert_eq!(parse_addr("127.0.0.1:5555").unwrap().port(), Some(5555));
+/// assert_eq!(parse_addr("[::1]:0").unwrap().port(), Some(0));
+/// assert!(parse_addr("5555").is_err());
+/// ```
 pub fn parse_addr(text: &str) -> Result<Addr, String> {
     let addr: Addr = text
         .parse()
