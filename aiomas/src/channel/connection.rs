@@ -303,10 +303,10 @@ impl Shared {
         result: Value,
         slot: Option<OwnedSemaphorePermit>,
     ) -> Result<(), Error> {
-        let Some((result, slot)) = encode::reply_if_large(self, msg_id, result, slot) else {
+        let Some((result, size, slot)) = encode::reply_if_large(self, msg_id, result, slot) else {
             return Ok(());
         };
-        match self.frame(RESULT, msg_id, &result) {
+        match encode::frame(&self.format, RESULT, msg_id, &result, Some(size)) {
             Ok(frame) => self.queue(frame, slot),
             Err(err) => {
                 self.fail(msg_id, err.python_kind(), &err.message(), slot)?;
