@@ -159,6 +159,15 @@ impl<'a> Parser<'a> {
                 }
             }
             Some(b'"') => Ok(self.string_text()?.len()),
+            // Numbers are checked, not converted: only a big integer owns heap, its digits.
+            Some(b'0'..=b'9') | Some(b'-') if self.bytes.get(self.pos + 1) != Some(&b'I') => {
+                let (token, is_float) = self.number_token()?;
+                let fits = is_float
+                    || token.len() <= 18
+                    || token.parse::<i64>().is_ok()
+                    || token.parse::<u64>().is_ok();
+                Ok(if fits { 0 } else { token.len() })
+            }
             _ => Ok(heap_bytes(&self.value(depth)?)),
         }
     }

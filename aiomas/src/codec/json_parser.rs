@@ -37,7 +37,7 @@ pub(super) struct Parser<'a> {
     pub(super) decoding: &'a Decoding<'a>,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     pub(super) fn error(&self, what: &str) -> Error {
         let before = &self.bytes[..self.pos.min(self.bytes.len())];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -261,6 +261,24 @@ impl Parser<'_> {
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`: an integer of any size, or a float.
     pub(super) fn number(&mut self) -> Result<Value, Error> {
+        let (token, is_float) = self.number_token()?;
+        if is_float {
+            // Correctly rounded, as Python's float(); beyond f64::MAX it is infinite, as there.
+            token
+                .parse()
+                .map(Value::Float)
+                .map_err(|_| self.error("invalid number"))
+        } else {
+            // The grammar only admits canonical digits (and "-0", which parses as 0).
+            Ok(Value::from_canonical_digits(token))
+        }
+    }
+
+    /// The text of the number at the cursor, and whether it is a float (see [`number`]).
+    ///
+    /// [`number`]: Self::number
+    pub(super) fn number_token(&mut self) -> Result<(&'a str, bool), Error> {
+        let text = self.text;
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -290,16 +308,6 @@ impl Parser<'_> {
             }
             is_float = true;
         }
-        let token = &self.text[start..self.pos];
-        if is_float {
-            // Correctly rounded, as Python's float(); beyond f64::MAX it is infinite, as there.
-            token
-                .parse()
-                .map(Value::Float)
-                .map_err(|_| self.error("invalid number"))
-        } else {
-            // The grammar only admits canonical digits (and "-0", which parses as 0).
-            Ok(Value::from_canonical_digits(token))
-        }
+        Ok((&text[start..self.pos], is_float))
     }
 }
