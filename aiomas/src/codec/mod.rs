@@ -547,10 +547,16 @@ impl WireFormat {
     ///
     /// Only RPC connections (those that carry service references, as Python's `RpcClient`
     /// registers them) keep content in the frame: their calls and results go to typed code;
-    /// a plain channel's content is wanted as a [`Value`] anyway.
-    pub(crate) fn decode_frame(&self, body: Bytes) -> Result<(u8, u64, Received), Error> {
+    /// a plain channel's content is wanted as a [`Value`] anyway. And only if `in_frame`:
+    /// a large frame is decoded in full where its decode cannot stall other tasks, rather
+    /// than later, into its types, on the task that handles it.
+    pub(crate) fn decode_frame(
+        &self,
+        body: Bytes,
+        in_frame: bool,
+    ) -> Result<(u8, u64, Received), Error> {
         let rpc = self.serializers.service_typeid().is_some();
-        if rpc && self.builtin() == Some(Codec::Json) {
+        if in_frame && rpc && self.builtin() == Some(Codec::Json) {
             let decoding = decode::Decoding::new(self, body.len());
             if let Some(plain) = json_direct::plain_message(&decoding, &body) {
                 let content = match plain.content {
