@@ -13,8 +13,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::local::LocalEndpoint;
 use super::Args;
 use crate::channel::Channel;
+use crate::codec::Received;
 use crate::error::{ConnectionError, ConnectionErrorKind};
-use crate::{from_value, to_value, Error, Home, ServiceRef, Value};
+use crate::{to_value, Error, Home, ServiceRef, Value};
 
 /// A dynamic proxy for a remote service: call anything by name with untyped values.
 ///
@@ -415,7 +416,7 @@ impl Proxy {
         &'a self,
         method: &'a str,
         call: TypedCall<P, K, R, RK>,
-    ) -> impl Future<Output = Result<Value, Error>> + Send + 'a {
+    ) -> impl Future<Output = Result<Received, Error>> + Send + 'a {
         let (remote, local) = match (&self.local, &self.channel) {
             (Some(_), _) => (None, Some(call.into_values())),
             (None, Some(channel)) => {
@@ -438,7 +439,8 @@ impl Proxy {
             match (&self.local, local) {
                 (Some(endpoint), Some(values)) => {
                     let (args, kwargs) = values?;
-                    self.call_local(endpoint, method, args, kwargs).await
+                    let result = self.call_local(endpoint, method, args, kwargs).await;
+                    result.map(Received::from)
                 }
                 _ => Err(self.unreachable()),
             }
@@ -473,7 +475,7 @@ impl Proxy {
         kwargs: Vec<(String, Value)>,
     ) -> Result<R, Error> {
         let result = self.call_kw(method, args, kwargs).await?;
-        decode_result(method, result)
+        decode_result(method, result.into())
     }
 
     fn unreachable(&self) -> Error {
@@ -563,8 +565,8 @@ impl FromProxy for Proxy {
 
 /// Decodes the result of a call of `method` into `R` (typed proxies call it after `call_kw`).
 #[doc(hidden)]
-pub fn decode_result<R: DeserializeOwned>(method: &str, result: Value) -> Result<R, Error> {
-    from_value(result).map_err(|err| {
+pub fn decode_result<R: DeserializeOwned>(method: &str, result: Received) -> Result<R, Error> {
+    result.decode().map_err(|err| {
         Error::Deserialization(format!(
             "the result of {method}() does not fit the expected type: {err}"
         ))
