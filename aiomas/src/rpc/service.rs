@@ -7,10 +7,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::{Args, Exception, Reply};
+pub use crate::boxed::BoxFuture;
 use crate::Value;
-
-/// A boxed, sendable future.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// One call of an exposed function, ready to run with its arguments.
 pub type Handler<'a> = Box<dyn FnOnce(Args) -> BoxFuture<'a, Result<Reply, Exception>> + Send + 'a>;
