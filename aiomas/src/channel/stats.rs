@@ -337,11 +337,11 @@ impl CallTrace {
 
     /// The span of a request the peer sent us.
     #[inline]
-    pub(crate) fn served(connection: &Shared, msg_id: u64, content: &Value) -> CallTrace {
+    pub(crate) fn served(connection: &Shared, msg_id: u64, path: CallPath<'_>) -> CallTrace {
         if !spans_wanted() {
             return CallTrace(None);
         }
-        CallTrace::start(Side::Serve, &connection.peer, msg_id, CallPath::of(content))
+        CallTrace::start(Side::Serve, &connection.peer, msg_id, path)
     }
 
     /// The span (disabled if no subscriber wants it), e.g. to run the handler in.
@@ -363,11 +363,11 @@ impl CallTrace {
 
     /// Our call returned `outcome` (passed on).
     #[inline]
-    pub(crate) fn returned(
+    pub(crate) fn returned<T>(
         mut self,
         connection: &Shared,
-        outcome: Result<Value, Error>,
-    ) -> Result<Value, Error> {
+        outcome: Result<T, Error>,
+    ) -> Result<T, Error> {
         if outcome.is_err() {
             connection.stats.errors.fetch_add(1, Relaxed);
         }

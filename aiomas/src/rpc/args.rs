@@ -7,7 +7,35 @@
 use serde::de::DeserializeOwned;
 
 use super::{Exception, ReplyTo};
-use crate::{from_value, Value};
+use crate::codec::{RawArgs, RawCall, Received};
+use crate::{Error, Value};
+
+/// The positional arguments: values, or still in the request's frame.
+#[derive(Debug)]
+enum Positional {
+    Values(std::vec::IntoIter<Value>),
+    Raw(RawArgs),
+}
+
+impl Iterator for Positional {
+    type Item = Received;
+
+    fn next(&mut self) -> Option<Received> {
+        match self {
+            Positional::Values(values) => values.next().map(Received::from),
+            Positional::Raw(raw) => raw.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Positional::Values(values) => values.size_hint(),
+            Positional::Raw(raw) => raw.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for Positional {}
 
 /// One declared parameter of a function, in declaration order, for [`Args::check`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,8 +152,8 @@ fn missing_text(kind: &str, names: &[String]) -> String {
 #[derive(Debug)]
 pub struct Args {
     function: String,
-    positional: std::vec::IntoIter<Value>,
-    keywords: Vec<(String, Value)>,
+    positional: Positional,
+    keywords: Vec<(String, Received)>,
     declared: usize,
     rest_taken: bool,
     reply_to: ReplyTo,
@@ -147,9 +175,31 @@ impl Args {
         positional: Vec<Value>,
         keywords: Vec<(String, Value)>,
     ) -> Self {
+        let keywords = keywords
+            .into_iter()
+            .map(|(key, value)| (key, Received::from(value)))
+            .collect();
+        Args::with(
+            function.into(),
+            Positional::Values(positional.into_iter()),
+            keywords,
+        )
+    }
+
+    /// The arguments of a request `call` whose arguments are still in its frame: each is
+    /// decoded straight into its parameter's type.
+    pub(crate) fn from_call(function: String, call: RawCall) -> (String, Self) {
+        let (path, positional, keywords) = call.into_parts();
+        (
+            path,
+            Args::with(function, Positional::Raw(positional), keywords),
+        )
+    }
+
+    fn with(function: String, positional: Positional, keywords: Vec<(String, Received)>) -> Self {
         Args {
-            function: function.into(),
-            positional: positional.into_iter(),
+            function,
+            positional,
             keywords,
             declared: 0,
             rest_taken: false,
@@ -251,7 +301,7 @@ impl Args {
         &self.function
     }
 
-    fn take(&mut self, name: &str) -> Result<Option<Value>, Exception> {
+    fn take(&mut self, name: &str) -> Result<Option<Received>, Exception> {
         self.declared += 1;
         let keyword = self
             .keywords
@@ -267,14 +317,17 @@ impl Args {
         }
     }
 
-    fn decode<T: DeserializeOwned>(&self, name: &str, value: Value) -> Result<T, Exception> {
-        from_value(value).map_err(|err| {
-            let detail = err.to_string();
-            let detail = detail
-                .strip_prefix("deserialization error: ")
-                .unwrap_or(&detail);
-            Exception::type_error(format!("{}() argument '{name}': {detail}", self.function))
-        })
+    fn decode<T: DeserializeOwned>(&self, name: &str, value: Received) -> Result<T, Exception> {
+        value.decode().map_err(|err| self.undecodable(name, err))
+    }
+
+    /// The `TypeError` for the argument `name` that did not decode.
+    fn undecodable(&self, name: &str, err: Error) -> Exception {
+        let detail = err.to_string();
+        let detail = detail
+            .strip_prefix("deserialization error: ")
+            .unwrap_or(&detail);
+        Exception::type_error(format!("{}() argument '{name}': {detail}", self.function))
     }
 
     /// The parameter `name`: the next positional argument or the keyword `name`. Missing is an error.
@@ -351,8 +404,11 @@ impl Args {
     /// ```
     pub fn rest_args<T: DeserializeOwned>(&mut self) -> Result<T, Exception> {
         self.rest_taken = true;
-        let rest: Vec<Value> = self.positional.by_ref().collect();
-        self.decode("*args", Value::List(rest))
+        let rest = self.positional.by_ref().map(Received::into_value);
+        let rest = rest
+            .collect::<Result<_, _>>()
+            .map_err(|err| self.undecodable("*args", err))?;
+        self.decode("*args", Received::from(Value::List(rest)))
     }
 
     /// All remaining keyword arguments (Python's `**kwargs`), decoded from a map.
@@ -368,8 +424,12 @@ impl Args {
     /// ```
     pub fn rest_kwargs<T: DeserializeOwned>(&mut self) -> Result<T, Exception> {
         let rest = std::mem::take(&mut self.keywords);
-        let map = rest.into_iter().map(|(k, v)| (Value::Str(k), v)).collect();
-        self.decode("**kwargs", Value::Map(map))
+        let map = rest
+            .into_iter()
+            .map(|(k, v)| Ok((Value::Str(k), v.into_value()?)))
+            .collect::<Result<_, Error>>()
+            .map_err(|err| self.undecodable("**kwargs", err))?;
+        self.decode("**kwargs", Received::from(Value::Map(map)))
     }
 
     /// Checks that every argument was used.
@@ -554,3 +614,6 @@ mod tests {
         assert!(Args::new("f", vec![], only_a).check(&params).is_ok());
     }
 }
+
+#[cfg(test)]
+mod direct_tests;

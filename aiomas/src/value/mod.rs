@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub use bigint::BigInt;
 pub use de::from_value;
 pub(crate) use de::visit_primitives;
-pub(crate) use ser::service_ref_from_parts;
+pub(crate) use ser::service_ref_from_value;
 pub use ser::to_value;
 
 /// A byte string that travels as MsgPack `bin` both ways: Python sends and receives `bytes`.
