@@ -73,18 +73,201 @@ use crate::{Error, Value};
 /// ```
 pub trait MessageCodec: Send + Sync + fmt::Debug + 'static {
     /// The codec's name, for messages about it.
+    ///
+    /// ```
+    /// use aiomas::codec::{Incoming, MessageCodec, Outgoing};
+    /// use aiomas::channel::{self, Addr, ChannelOptions};
+    /// use aiomas::Error;
+    ///
+    /// /// JSON, pretty-printed.
+    /// #[derive(Debug)]
+    /// struct PrettyJson;
+    ///
+    /// impl MessageCodec for PrettyJson {
+    ///     fn name(&self) -> &str {
+    ///         "pretty-json"
+    ///     }
+    /// #     fn encode(&self, message: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+    /// #         let mut serializer = serde_json::Serializer::pretty(out);
+    /// #         message
+    /// #             .serialize(&mut serializer)
+    /// #             .map_err(|err| Error::Serialization(err.to_string()))
+    /// #     }
+    /// #     fn decode(&self, body: &[u8], message: &mut Incoming<'_>) -> Result<(), Error> {
+    /// #         let mut deserializer = serde_json::Deserializer::from_slice(body);
+    /// #         message
+    /// #             .deserialize(&mut deserializer)
+    /// #             .map_err(|err| Error::Deserialization(err.to_string()))?;
+    /// #         deserializer
+    /// #             .end()
+    /// #             .map_err(|err| Error::Deserialization(err.to_string()))
+    /// #     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let options = ChannelOptions::default().custom_codec(PrettyJson);
+    /// let server = channel::start_server(Addr::local("codec-name-docs"), options.clone(), |channel| async move {
+    ///     while let Ok(mut request) = channel.recv().await {
+    ///         let content = request.take_content();
+    ///         request.reply(content).unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), options).await?;
+    /// assert_eq!(channel.send(vec![aiomas::Value::from(1u64), 2u64.into()]).await?, vec![aiomas::Value::from(1u64), 2u64.into()].into());
+    /// assert_eq!(PrettyJson.name(), "pretty-json");
+    /// # Ok(()) }
+    /// ```
     fn name(&self) -> &str;
 
     /// Appends the encoding of `message` to `out`: serialize it with the format's serializer
     /// ([`Outgoing::serialize`]).
+    ///
+    /// ```
+    /// use aiomas::codec::{Incoming, MessageCodec, Outgoing};
+    /// use aiomas::channel::{self, Addr, ChannelOptions};
+    /// use aiomas::Error;
+    ///
+    /// /// JSON, pretty-printed.
+    /// #[derive(Debug)]
+    /// struct PrettyJson;
+    ///
+    /// impl MessageCodec for PrettyJson {
+    /// #     fn name(&self) -> &str {
+    /// #         "pretty-json"
+    /// #     }
+    ///     fn encode(&self, message: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+    ///         let mut serializer = serde_json::Serializer::pretty(out);
+    ///         message
+    ///             .serialize(&mut serializer)
+    ///             .map_err(|err| Error::Serialization(err.to_string()))
+    ///     }
+    /// #     fn decode(&self, body: &[u8], message: &mut Incoming<'_>) -> Result<(), Error> {
+    /// #         let mut deserializer = serde_json::Deserializer::from_slice(body);
+    /// #         message
+    /// #             .deserialize(&mut deserializer)
+    /// #             .map_err(|err| Error::Deserialization(err.to_string()))?;
+    /// #         deserializer
+    /// #             .end()
+    /// #             .map_err(|err| Error::Deserialization(err.to_string()))
+    /// #     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let options = ChannelOptions::default().custom_codec(PrettyJson);
+    /// let server = channel::start_server(Addr::local("codec-encode-docs"), options.clone(), |channel| async move {
+    ///     while let Ok(mut request) = channel.recv().await {
+    ///         let content = request.take_content();
+    ///         request.reply(content).unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), options).await?;
+    /// // `[0, 0, "ohai"]`, pretty: more bytes on the wire than compact JSON's 12.
+    /// assert_eq!(channel.send("ohai").await?, "ohai".into());
+    /// assert!(channel.stats().bytes_out > 4 + 12);
+    /// # Ok(()) }
+    /// ```
     fn encode(&self, message: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), Error>;
 
     /// Decodes the one message in `body`: hand the format's deserializer to
     /// [`Incoming::deserialize`] (and refuse trailing bytes).
+    ///
+    /// ```
+    /// use aiomas::codec::{Incoming, MessageCodec, Outgoing};
+    /// use aiomas::channel::{self, Addr, ChannelOptions};
+    /// use aiomas::Error;
+    ///
+    /// /// JSON, pretty-printed.
+    /// #[derive(Debug)]
+    /// struct PrettyJson;
+    ///
+    /// impl MessageCodec for PrettyJson {
+    /// #     fn name(&self) -> &str {
+    /// #         "pretty-json"
+    /// #     }
+    /// #     fn encode(&self, message: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+    /// #         let mut serializer = serde_json::Serializer::pretty(out);
+    /// #         message
+    /// #             .serialize(&mut serializer)
+    /// #             .map_err(|err| Error::Serialization(err.to_string()))
+    /// #     }
+    ///     fn decode(&self, body: &[u8], message: &mut Incoming<'_>) -> Result<(), Error> {
+    ///         let mut deserializer = serde_json::Deserializer::from_slice(body);
+    ///         message
+    ///             .deserialize(&mut deserializer)
+    ///             .map_err(|err| Error::Deserialization(err.to_string()))?;
+    ///         deserializer
+    ///             .end()
+    ///             .map_err(|err| Error::Deserialization(err.to_string()))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let options = ChannelOptions::default().custom_codec(PrettyJson);
+    /// let server = channel::start_server(Addr::local("codec-decode-docs"), options.clone(), |channel| async move {
+    ///     while let Ok(mut request) = channel.recv().await {
+    ///         let content = request.take_content();
+    ///         request.reply(content).unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), options).await?;
+    /// assert_eq!(channel.send(vec![aiomas::Value::from(1u64), 2u64.into()]).await?, vec![aiomas::Value::from(1u64), 2u64.into()].into());
+    /// # Ok(()) }
+    /// ```
     fn decode(&self, body: &[u8], message: &mut Incoming<'_>) -> Result<(), Error>;
 }
 
 /// One message on its way out, for [`MessageCodec::encode`].
+///
+/// ```
+/// use aiomas::codec::{Incoming, MessageCodec, Outgoing};
+/// use aiomas::channel::{self, Addr, ChannelOptions};
+/// use aiomas::Error;
+///
+/// /// JSON, pretty-printed.
+/// #[derive(Debug)]
+/// struct PrettyJson;
+///
+/// impl MessageCodec for PrettyJson {
+/// #     fn name(&self) -> &str {
+/// #         "pretty-json"
+/// #     }
+///     fn encode(&self, message: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+///         let mut serializer = serde_json::Serializer::pretty(out);
+///         message
+///             .serialize(&mut serializer)
+///             .map_err(|err| Error::Serialization(err.to_string()))
+///     }
+/// #     fn decode(&self, body: &[u8], message: &mut Incoming<'_>) -> Result<(), Error> {
+/// #         let mut deserializer = serde_json::Deserializer::from_slice(body);
+/// #         message
+/// #             .deserialize(&mut deserializer)
+/// #             .map_err(|err| Error::Deserialization(err.to_string()))?;
+/// #         deserializer
+/// #             .end()
+/// #             .map_err(|err| Error::Deserialization(err.to_string()))
+/// #     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let options = ChannelOptions::default().custom_codec(PrettyJson);
+/// let server = channel::start_server(Addr::local("outgoing-docs"), options.clone(), |channel| async move {
+///     while let Ok(mut request) = channel.recv().await {
+///         let content = request.take_content();
+///         request.reply(content).unwrap();
+///     }
+/// })
+/// .await?;
+/// let channel = channel::open_connection(server.addr(), options).await?;
+/// assert_eq!(channel.send(vec![aiomas::Value::from(1u64), 2u64.into()]).await?, vec![aiomas::Value::from(1u64), 2u64.into()].into());
+/// # Ok(()) }
+/// ```
 pub struct Outgoing<'a> {
     format: &'a WireFormat,
     message: &'a dyn erased_serde::Serialize,
@@ -96,6 +279,51 @@ impl<'a> Outgoing<'a> {
     }
 
     /// Serializes the message with `serializer`, Python-shaped (see [`MessageCodec`]).
+    ///
+    /// ```
+    /// use aiomas::codec::{Incoming, MessageCodec, Outgoing};
+    /// use aiomas::channel::{self, Addr, ChannelOptions};
+    /// use aiomas::Error;
+    ///
+    /// /// JSON, pretty-printed.
+    /// #[derive(Debug)]
+    /// struct PrettyJson;
+    ///
+    /// impl MessageCodec for PrettyJson {
+    /// #     fn name(&self) -> &str {
+    /// #         "pretty-json"
+    /// #     }
+    ///     fn encode(&self, message: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+    ///         let mut serializer = serde_json::Serializer::pretty(out);
+    ///         message
+    ///             .serialize(&mut serializer)
+    ///             .map_err(|err| Error::Serialization(err.to_string()))
+    ///     }
+    /// #     fn decode(&self, body: &[u8], message: &mut Incoming<'_>) -> Result<(), Error> {
+    /// #         let mut deserializer = serde_json::Deserializer::from_slice(body);
+    /// #         message
+    /// #             .deserialize(&mut deserializer)
+    /// #             .map_err(|err| Error::Deserialization(err.to_string()))?;
+    /// #         deserializer
+    /// #             .end()
+    /// #             .map_err(|err| Error::Deserialization(err.to_string()))
+    /// #     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let options = ChannelOptions::default().custom_codec(PrettyJson);
+    /// let server = channel::start_server(Addr::local("outgoing-serialize-docs"), options.clone(), |channel| async move {
+    ///     while let Ok(mut request) = channel.recv().await {
+    ///         let content = request.take_content();
+    ///         request.reply(content).unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), options).await?;
+    /// assert_eq!(channel.send(vec![aiomas::Value::from(1u64), 2u64.into()]).await?, vec![aiomas::Value::from(1u64), 2u64.into()].into());
+    /// # Ok(()) }
+    /// ```
     pub fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let ctx = Ctx {
             format: self.format,
@@ -118,6 +346,51 @@ impl fmt::Debug for Outgoing<'_> {
 }
 
 /// One message on its way in, for [`MessageCodec::decode`].
+///
+/// ```
+/// use aiomas::codec::{Incoming, MessageCodec, Outgoing};
+/// use aiomas::channel::{self, Addr, ChannelOptions};
+/// use aiomas::Error;
+///
+/// /// JSON, pretty-printed.
+/// #[derive(Debug)]
+/// struct PrettyJson;
+///
+/// impl MessageCodec for PrettyJson {
+/// #     fn name(&self) -> &str {
+/// #         "pretty-json"
+/// #     }
+/// #     fn encode(&self, message: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+/// #         let mut serializer = serde_json::Serializer::pretty(out);
+/// #         message
+/// #             .serialize(&mut serializer)
+/// #             .map_err(|err| Error::Serialization(err.to_string()))
+/// #     }
+///     fn decode(&self, body: &[u8], message: &mut Incoming<'_>) -> Result<(), Error> {
+///         let mut deserializer = serde_json::Deserializer::from_slice(body);
+///         message
+///             .deserialize(&mut deserializer)
+///             .map_err(|err| Error::Deserialization(err.to_string()))?;
+///         deserializer
+///             .end()
+///             .map_err(|err| Error::Deserialization(err.to_string()))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> aiomas::Result<()> {
+/// let options = ChannelOptions::default().custom_codec(PrettyJson);
+/// let server = channel::start_server(Addr::local("incoming-docs"), options.clone(), |channel| async move {
+///     while let Ok(mut request) = channel.recv().await {
+///         let content = request.take_content();
+///         request.reply(content).unwrap();
+///     }
+/// })
+/// .await?;
+/// let channel = channel::open_connection(server.addr(), options).await?;
+/// assert_eq!(channel.send(vec![aiomas::Value::from(1u64), 2u64.into()]).await?, vec![aiomas::Value::from(1u64), 2u64.into()].into());
+/// # Ok(()) }
+/// ```
 pub struct Incoming<'a> {
     decoding: &'a Decoding<'a>,
     value: Option<Value>,
@@ -133,6 +406,51 @@ impl<'a> Incoming<'a> {
 
     /// Reads the message from `deserializer` (it must be self-describing: the message is
     /// read with `deserialize_any`), within the connection's decoded-size budget.
+    ///
+    /// ```
+    /// use aiomas::codec::{Incoming, MessageCodec, Outgoing};
+    /// use aiomas::channel::{self, Addr, ChannelOptions};
+    /// use aiomas::Error;
+    ///
+    /// /// JSON, pretty-printed.
+    /// #[derive(Debug)]
+    /// struct PrettyJson;
+    ///
+    /// impl MessageCodec for PrettyJson {
+    /// #     fn name(&self) -> &str {
+    /// #         "pretty-json"
+    /// #     }
+    /// #     fn encode(&self, message: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+    /// #         let mut serializer = serde_json::Serializer::pretty(out);
+    /// #         message
+    /// #             .serialize(&mut serializer)
+    /// #             .map_err(|err| Error::Serialization(err.to_string()))
+    /// #     }
+    ///     fn decode(&self, body: &[u8], message: &mut Incoming<'_>) -> Result<(), Error> {
+    ///         let mut deserializer = serde_json::Deserializer::from_slice(body);
+    ///         message
+    ///             .deserialize(&mut deserializer)
+    ///             .map_err(|err| Error::Deserialization(err.to_string()))?;
+    ///         deserializer
+    ///             .end()
+    ///             .map_err(|err| Error::Deserialization(err.to_string()))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> aiomas::Result<()> {
+    /// let options = ChannelOptions::default().custom_codec(PrettyJson);
+    /// let server = channel::start_server(Addr::local("incoming-deserialize-docs"), options.clone(), |channel| async move {
+    ///     while let Ok(mut request) = channel.recv().await {
+    ///         let content = request.take_content();
+    ///         request.reply(content).unwrap();
+    ///     }
+    /// })
+    /// .await?;
+    /// let channel = channel::open_connection(server.addr(), options).await?;
+    /// assert_eq!(channel.send(vec![aiomas::Value::from(1u64), 2u64.into()]).await?, vec![aiomas::Value::from(1u64), 2u64.into()].into());
+    /// # Ok(()) }
+    /// ```
     pub fn deserialize<'de, D: Deserializer<'de>>(
         &mut self,
         deserializer: D,
