@@ -37,14 +37,16 @@
 //! # Latest figures
 //!
 //! 2026-12-02, instructions per call by cachegrind (`--calls 2000` vs `--calls 10000`, the
-//! difference over 8000 calls), tracing compiled in with no subscriber, 4-5 alternating
-//! rounds per build, medians (rounds vary by about 1%: the two workers' parking differs):
+//! difference over 8000 calls), tracing compiled in with no subscriber, alternating rounds,
+//! medians (rounds vary by about 1%: the two workers' parking differs). "Before" is the tree
+//! before this change (sent calls wrapped in `stats::sent`, spans built out of line), measured
+//! against its own base; "after" on main with per-connection call deadlines merged in:
 //!
 //! ```text
-//! workload    base     new (overhead)    before this change (overhead)
-//! raw-seq     24441    24432 (0.0%)      24872 (+1.8%)
-//! typed-seq   25800    26013 (+0.8%)     26767 (+3.7%)
-//! typed-100   20169    20358 (+0.9%)     20990 (+4.1%)
+//! workload    before: base  new (overhead)    after: base  new (overhead)
+//! raw-seq     24441  24872 (+1.8%)            24237  24234 (0.0%)
+//! typed-seq   25800  26767 (+3.7%)            23372  23609 (+1.0%)
+//! typed-100   20169  20990 (+4.1%)            16937  17082 (+0.9%)
 //! ```
 //!
 //! Cut: the extra future layer around each sent call (counting and tracing now happen in the
