@@ -7,7 +7,8 @@
 use serde::de::DeserializeOwned;
 
 use super::{Exception, ReplyTo};
-use crate::{from_value, Value};
+use crate::value::TapeItems;
+use crate::{from_value, Error, Value};
 
 /// One declared parameter of a function, in declaration order, for [`Args::check`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +125,7 @@ fn missing_text(kind: &str, names: &[String]) -> String {
 #[derive(Debug)]
 pub struct Args {
     function: String,
-    positional: std::vec::IntoIter<Value>,
+    positional: Positional,
     keywords: Vec<(String, Value)>,
     declared: usize,
     rest_taken: bool,
@@ -149,11 +150,28 @@ impl Args {
     ) -> Self {
         Args {
             function: function.into(),
-            positional: positional.into_iter(),
+            positional: Positional::Values(positional.into_iter()),
             keywords,
             declared: 0,
             rest_taken: false,
             reply_to: ReplyTo::default(),
+        }
+    }
+
+    /// Arguments of an in-process call: the positional ones are the items of a tape (copies
+    /// the caller made), and the result goes into a tape too.
+    pub(crate) fn local(
+        function: impl Into<String>,
+        positional: TapeItems,
+        keywords: Vec<(String, Value)>,
+    ) -> Self {
+        Args {
+            function: function.into(),
+            positional: Positional::Tape(positional),
+            keywords,
+            declared: 0,
+            rest_taken: false,
+            reply_to: ReplyTo::tape(),
         }
     }
 
@@ -251,13 +269,13 @@ impl Args {
         &self.function
     }
 
-    fn take(&mut self, name: &str) -> Result<Option<Value>, Exception> {
+    fn take(&mut self, name: &str) -> Result<Option<Arg>, Exception> {
         self.declared += 1;
         let keyword = self
             .keywords
             .iter()
             .position(|(k, _)| k == name)
-            .map(|i| self.keywords.swap_remove(i).1);
+            .map(|i| Arg::Value(self.keywords.swap_remove(i).1));
         match (self.positional.next(), keyword) {
             (Some(_), Some(_)) => Err(Exception::type_error(format!(
                 "{}() got multiple values for argument '{name}'",
@@ -267,8 +285,8 @@ impl Args {
         }
     }
 
-    fn decode<T: DeserializeOwned>(&self, name: &str, value: Value) -> Result<T, Exception> {
-        from_value(value).map_err(|err| {
+    fn decode<T: DeserializeOwned>(&mut self, name: &str, arg: Arg) -> Result<T, Exception> {
+        self.positional.decode(arg).map_err(|err| {
             let detail = err.to_string();
             let detail = detail
                 .strip_prefix("deserialization error: ")
@@ -291,7 +309,7 @@ impl Args {
     /// ```
     pub fn required<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Exception> {
         match self.take(name)? {
-            Some(value) => self.decode(name, value),
+            Some(arg) => self.decode(name, arg),
             None => Err(Exception::type_error(format!(
                 "{}() missing 1 required positional argument: '{name}'",
                 self.function
@@ -311,7 +329,7 @@ impl Args {
     /// ```
     pub fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, Exception> {
         match self.take(name)? {
-            Some(value) => self.decode(name, value),
+            Some(arg) => self.decode(name, arg),
             None => Ok(None),
         }
     }
@@ -333,7 +351,7 @@ impl Args {
         default: impl FnOnce() -> T,
     ) -> Result<T, Exception> {
         match self.take(name)? {
-            Some(value) => self.decode(name, value),
+            Some(arg) => self.decode(name, arg),
             None => Ok(default()),
         }
     }
@@ -351,8 +369,11 @@ impl Args {
     /// ```
     pub fn rest_args<T: DeserializeOwned>(&mut self) -> Result<T, Exception> {
         self.rest_taken = true;
-        let rest: Vec<Value> = self.positional.by_ref().collect();
-        self.decode("*args", Value::List(rest))
+        let mut rest = Vec::with_capacity(self.positional.len());
+        while let Some(arg) = self.positional.next() {
+            rest.push(self.positional.value(arg));
+        }
+        self.decode("*args", Arg::Value(Value::List(rest)))
     }
 
     /// All remaining keyword arguments (Python's `**kwargs`), decoded from a map.
@@ -369,7 +390,7 @@ impl Args {
     pub fn rest_kwargs<T: DeserializeOwned>(&mut self) -> Result<T, Exception> {
         let rest = std::mem::take(&mut self.keywords);
         let map = rest.into_iter().map(|(k, v)| (Value::Str(k), v)).collect();
-        self.decode("**kwargs", Value::Map(map))
+        self.decode("**kwargs", Arg::Value(Value::Map(map)))
     }
 
     /// Checks that every argument was used.
@@ -418,6 +439,53 @@ impl Args {
         let all = self.rest_args()?;
         self.finish()?;
         Ok(all)
+    }
+}
+
+/// The positional arguments as a call brought them: values, or an in-process call's tape.
+#[derive(Debug)]
+enum Positional {
+    Values(std::vec::IntoIter<Value>),
+    Tape(TapeItems),
+}
+
+/// One argument taken for a parameter.
+enum Arg {
+    Value(Value),
+    /// The item at this index of the tape.
+    Tape(usize),
+}
+
+impl Positional {
+    fn len(&self) -> usize {
+        match self {
+            Positional::Values(values) => values.len(),
+            Positional::Tape(items) => items.len(),
+        }
+    }
+
+    fn next(&mut self) -> Option<Arg> {
+        match self {
+            Positional::Values(values) => values.next().map(Arg::Value),
+            Positional::Tape(items) => items.next().map(Arg::Tape),
+        }
+    }
+
+    fn decode<T: DeserializeOwned>(&mut self, arg: Arg) -> Result<T, Error> {
+        match (arg, self) {
+            (Arg::Value(value), _) => from_value(value),
+            (Arg::Tape(at), Positional::Tape(items)) => items.decode(at),
+            // Tape items come from tapes only.
+            (Arg::Tape(_), Positional::Values(_)) => from_value(Value::Nil),
+        }
+    }
+
+    fn value(&mut self, arg: Arg) -> Value {
+        match (arg, self) {
+            (Arg::Value(value), _) => value,
+            (Arg::Tape(at), Positional::Tape(items)) => items.value(at),
+            (Arg::Tape(_), Positional::Values(_)) => Value::Nil,
+        }
     }
 }
 

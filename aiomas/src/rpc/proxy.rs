@@ -5,16 +5,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use std::future::Future;
+use std::task::Poll;
 
 use serde::de::DeserializeOwned;
 use serde::ser::{SerializeMap, SerializeTuple};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::local::LocalEndpoint;
-use super::Args;
+use super::{Args, Reply};
 use crate::channel::Channel;
 use crate::error::{ConnectionError, ConnectionErrorKind};
-use crate::{from_value, to_value, Error, Home, ServiceRef, Value};
+use crate::value::Tape;
+use crate::{to_value, Error, Home, ServiceRef, Value};
 
 /// A dynamic proxy for a remote service: call anything by name with untyped values.
 ///
@@ -308,11 +310,15 @@ impl Proxy {
     }
 
     fn method_path(&self, name: &str) -> String {
-        if self.target.path.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{}/{name}", self.target.path)
+        let prefix = &self.target.path;
+        if prefix.is_empty() {
+            return name.to_owned();
         }
+        let mut path = String::with_capacity(prefix.len() + 1 + name.len());
+        path.push_str(prefix);
+        path.push('/');
+        path.push_str(name);
+        path
     }
 
     /// Calls `method` with positional arguments.
@@ -367,7 +373,8 @@ impl Proxy {
         kwargs: Vec<(String, Value)>,
     ) -> Result<Value, Error> {
         if let Some(local) = &self.local {
-            return self.call_local(local, method, args, kwargs).await;
+            let reply = self.call_local(local, method, args, kwargs).await?;
+            return reply.into_value().map_err(|exc| local.exception(&exc));
         }
         let channel = self.channel.as_ref().ok_or_else(|| self.unreachable())?;
         let kwargs = Value::Map(
@@ -384,18 +391,32 @@ impl Proxy {
         channel.send_with_timeout(request, self.timeout).await
     }
 
-    /// Calls `method` in-process, with the same deadline as a remote call (the call itself
-    /// runs on to its end).
+    /// Calls `method` in-process with dynamic arguments.
     async fn call_local(
         &self,
         local: &LocalEndpoint,
         method: &str,
         args: Vec<Value>,
         kwargs: Vec<(String, Value)>,
-    ) -> Result<Value, Error> {
-        let path = self.method_path(method);
-        let function = path.rsplit('/').next().unwrap_or_default().to_owned();
-        let call = local.call(path, Args::new(function, args, kwargs));
+    ) -> Result<Reply, Error> {
+        let args = Args::new(function_name(method), args, kwargs);
+        self.run_local(local, method, args).await
+    }
+
+    /// Runs `method` with `args` in-process, with the same deadline as a remote call (the call
+    /// itself runs on to its end).
+    async fn run_local(
+        &self,
+        local: &LocalEndpoint,
+        method: &str,
+        args: Args,
+    ) -> Result<Reply, Error> {
+        let mut call = std::pin::pin!(local.call(self.method_path(method), args));
+        // Most calls end in their first poll: the deadline's timer is set only for the others.
+        let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+        if let Poll::Ready(outcome) = first {
+            return outcome;
+        }
         match self.timeout {
             Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
                 Err(Error::Timeout {
@@ -409,15 +430,16 @@ impl Proxy {
 
     /// Calls `method` with typed arguments (what typed proxies do). Over a connection the
     /// arguments are encoded straight into the request frame, before this returns; in-process
-    /// they become values the callee owns, as with [`call_kw`](Self::call_kw).
+    /// they are copied into a tape the callee owns (the same values and errors as through
+    /// [`Value`]s, see `value::tape`), and so is the result.
     #[doc(hidden)]
     pub fn call_typed<'a, P: ArgList, K: KwList>(
         &'a self,
         method: &'a str,
         call: TypedCall<P, K>,
-    ) -> impl Future<Output = Result<Value, Error>> + Send + 'a {
+    ) -> impl Future<Output = Result<Reply, Error>> + Send + 'a {
         let (remote, local) = match (&self.local, &self.channel) {
-            (Some(_), _) => (None, Some(call.into_values())),
+            (Some(_), _) => (None, Some(call.into_local(method))),
             (None, Some(channel)) => {
                 let content = Content {
                     prefix: &self.target.path,
@@ -433,13 +455,10 @@ impl Proxy {
         };
         async move {
             if let Some(request) = remote {
-                return request.send(self.timeout).await;
+                return request.send(self.timeout).await.map(Reply::from);
             }
             match (&self.local, local) {
-                (Some(endpoint), Some(values)) => {
-                    let (args, kwargs) = values?;
-                    self.call_local(endpoint, method, args, kwargs).await
-                }
+                (Some(endpoint), Some(args)) => self.run_local(endpoint, method, args?).await,
                 _ => Err(self.unreachable()),
             }
         }
@@ -473,7 +492,7 @@ impl Proxy {
         kwargs: Vec<(String, Value)>,
     ) -> Result<R, Error> {
         let result = self.call_kw(method, args, kwargs).await?;
-        decode_result(method, result)
+        decode_result(method, Reply::from(result))
     }
 
     fn unreachable(&self) -> Error {
@@ -563,8 +582,8 @@ impl FromProxy for Proxy {
 
 /// Decodes the result of a call of `method` into `R` (typed proxies call it after `call_kw`).
 #[doc(hidden)]
-pub fn decode_result<R: DeserializeOwned>(method: &str, result: Value) -> Result<R, Error> {
-    from_value(result).map_err(|err| {
+pub fn decode_result<R: DeserializeOwned>(method: &str, result: Reply) -> Result<R, Error> {
+    result.decode().map_err(|err| {
         Error::Deserialization(format!(
             "the result of {method}() does not fit the expected type: {err}"
         ))
@@ -579,16 +598,11 @@ pub trait ArgList {
     const LEN: usize;
     /// Serializes each as the next element of `seq`.
     fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error>;
-    /// Appends each as a value (in-process calls).
-    fn push_values(&self, out: &mut Vec<Value>) -> Result<(), Error>;
 }
 
 impl ArgList for () {
     const LEN: usize = 0;
     fn serialize_each<S: SerializeTuple>(&self, _: &mut S) -> Result<(), S::Error> {
-        Ok(())
-    }
-    fn push_values(&self, _: &mut Vec<Value>) -> Result<(), Error> {
         Ok(())
     }
 }
@@ -598,10 +612,6 @@ impl<A: Serialize + ?Sized, R: ArgList> ArgList for (&A, R) {
     fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error> {
         seq.serialize_element(self.0)?;
         self.1.serialize_each(seq)
-    }
-    fn push_values(&self, out: &mut Vec<Value>) -> Result<(), Error> {
-        out.push(to_value(self.0)?);
-        self.1.push_values(out)
     }
 }
 
@@ -654,17 +664,25 @@ pub struct TypedCall<P, K> {
 }
 
 impl<P: ArgList, K: KwList> TypedCall<P, K> {
-    /// The arguments as values, for an in-process call.
-    #[allow(clippy::type_complexity)]
-    fn into_values(self) -> Result<(Vec<Value>, Vec<(String, Value)>), Error> {
-        let mut args = Vec::with_capacity(P::LEN + self.rest.len());
-        self.positional.push_values(&mut args)?;
-        args.extend(self.rest);
+    /// The arguments of an in-process call of `method`: the positional ones copied into a
+    /// tape, the keywords (rare in typed calls) into values.
+    fn into_local(self, method: &str) -> Result<Args, Error> {
+        let mut positional = Tape::new();
+        self.positional.serialize_each(&mut positional)?;
+        for item in &self.rest {
+            positional.push(item)?;
+        }
         let mut kwargs = Vec::with_capacity(K::LEN + self.rest_keywords.len());
         self.keywords.push_values(&mut kwargs)?;
         kwargs.extend(self.rest_keywords);
-        Ok((args, kwargs))
+        let function = function_name(method);
+        Ok(Args::local(function, positional.into_items(), kwargs))
     }
+}
+
+/// The name of `method` (the last segment of its path) as errors show it.
+fn function_name(method: &str) -> &str {
+    method.rsplit('/').next().unwrap_or_default()
 }
 
 /// A typed call's request content `[path, args, kwargs]`, serialized as it is.

@@ -199,7 +199,8 @@ fn resolve_and_run<'a>(
     args: Args,
 ) -> BoxFuture<'a, Result<Reply, Exception>> {
     let rest = &path[start..];
-    let (name, next) = match rest.find('/') {
+    // A byte search: `str::find` with a `char` pattern costs several times more on short paths.
+    let (name, next) = match rest.bytes().position(|b| b == b'/') {
         Some(slash) => (&rest[..slash], Some(start + slash + 1)),
         None => (rest, None),
     };

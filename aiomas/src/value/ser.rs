@@ -105,7 +105,7 @@ pub(crate) fn service_ref_from_parts(path: String, kind: u8, id: u64) -> Result<
 }
 
 /// The serializer behind [`to_value`].
-struct ValueSerializer;
+pub(super) struct ValueSerializer;
 
 fn single_entry(key: &str, value: Value) -> Value {
     Value::Map(vec![(Value::Str(key.to_owned()), value)])
@@ -290,7 +290,7 @@ impl ser::Serializer for ValueSerializer {
 }
 
 /// Collects the items of a sequence, tuple or tuple variant.
-struct SeqBuilder {
+pub(super) struct SeqBuilder {
     items: Vec<Value>,
     variant: Option<&'static str>,
 }
@@ -354,7 +354,7 @@ impl ser::SerializeTupleVariant for SeqBuilder {
 }
 
 /// Collects the entries of a map, struct or struct variant.
-struct MapBuilder {
+pub(super) struct MapBuilder {
     entries: Vec<(Value, Value)>,
     key: Option<Value>,
     variant: Option<&'static str>,
