@@ -1,8 +1,10 @@
 //! Calls to services of this very process (a container's own agents) without a socket and
 //! without encoding: the in-container fast path.
 //!
-//! A call keeps the semantics of a remote one. Its arguments and result are [`Value`] trees
-//! the proxies build afresh (so caller and callee share nothing by reference); it is resolved
+//! A call keeps the semantics of a remote one. Its arguments and result are copies the callee
+//! and caller own (so they share nothing by reference): [`Value`](crate::Value) trees for
+//! dynamic proxies, tapes for typed ones (a `Value` tree laid out flat on reused buffers, read
+//! back exactly as the tree would be, so values and errors are the same); it is resolved
 //! by the same router with the same exceptions, which reach the caller as the same
 //! [`Error::Remote`]; it runs inline until it first waits and then as a task of its own, owned
 //! by the endpoint (as the connection server runs remote calls); service references in it stay
@@ -20,7 +22,7 @@ use crate::shutdown::CancellationToken;
 use crate::shutdown::TaskTracker;
 use tokio::sync::oneshot;
 
-use super::service::call;
+use super::service::call_shared;
 use super::{Args, Exception, Reply, Root};
 use crate::error::{ConnectionError, ConnectionErrorKind};
 use crate::{Error, RemoteError};
@@ -129,7 +131,7 @@ impl LocalEndpoint {
             _ => return Err(self.closed_error()),
         };
         let mut run: Pin<Box<dyn Future<Output = Outcome> + Send>> =
-            Box::pin(async move { call(&*root.service, &path, args).await });
+            Box::pin(call_shared(root.service.clone(), path, args));
         // Inline until it first waits (unless calls already nest deeply on this thread).
         if INLINE_DEPTH.get() < MAX_INLINE_LOCAL_CALLS {
             let first = std::future::poll_fn(|cx| {

@@ -345,10 +345,23 @@ impl<'t> Serializer for &'t mut Tape {
     type SerializeStructVariant = Open<'t>;
 
     leaves! {
-        serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
-        serialize_i64: i64, serialize_i128: i128, serialize_u8: u8, serialize_u16: u16,
-        serialize_u32: u32, serialize_u64: u64, serialize_u128: u128, serialize_f32: f32,
-        serialize_f64: f64, serialize_bytes: &[u8]
+        serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i128: i128,
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
+        serialize_u128: u128, serialize_f32: f32, serialize_bytes: &[u8]
+    }
+
+    // The commonest scalars straight to their nodes (what `to_value` makes of them).
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.nodes.push(Node::Scalar(Scalar::Bool(v)));
+        Ok(())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.nodes.push(Node::Scalar(Scalar::Int(v)));
+        Ok(())
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        self.nodes.push(Node::Scalar(Scalar::Float(v)));
+        Ok(())
     }
 
     fn serialize_char(self, v: char) -> Result<(), Error> {
@@ -360,15 +373,14 @@ impl<'t> Serializer for &'t mut Tape {
         Ok(())
     }
     fn serialize_none(self) -> Result<(), Error> {
-        self.leaf(Value::Nil);
+        self.nodes.push(Node::Scalar(Scalar::Nil));
         Ok(())
     }
     fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Error> {
         v.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), Error> {
-        self.leaf(Value::Nil);
-        Ok(())
+        self.serialize_none()
     }
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
         self.serialize_unit()
