@@ -23,7 +23,7 @@ use super::reader::{Body, FrameReader, HEADER_LEN};
 use super::stats::{self, Counters};
 use super::transport::Stream;
 use super::Request;
-use crate::codec::{Codec, WireFormat};
+use crate::codec::{Codec, Received, WireFormat};
 use crate::error::{ConnectionError, ConnectionErrorKind, RemoteError};
 use crate::shutdown::{CancellationToken, TaskTracker};
 use crate::{Error, Value};
@@ -46,7 +46,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 struct State {
     /// Our requests that wait for their replies. A caller that stops waiting removes its entry;
     /// its late reply is then dropped (ids below `next_msg_id` were ours).
-    pending: HashMap<u64, oneshot::Sender<Result<Value, Error>>>,
+    pending: HashMap<u64, oneshot::Sender<Result<Received, Error>>>,
     /// Set once the connection is gone; every later operation fails with it.
     failure: Option<Error>,
 }
@@ -231,7 +231,7 @@ impl Shared {
         let trace = stats::CallTrace::sending(self, msg_id, stats::CallPath::of(&content));
         let call = async {
             let (frame, slot) = encode::request(self, msg_id, content).await?;
-            self.await_reply(msg_id, frame, slot).await
+            self.await_reply(msg_id, frame, slot).await?.into_value()
         };
         stats::sent(self, trace, self.within(timeout, call)).await
     }
@@ -253,11 +253,11 @@ impl Shared {
     }
 
     /// `call`, failing with a timeout after `timeout`.
-    async fn within(
+    async fn within<T>(
         &self,
         timeout: Option<Duration>,
-        call: impl Future<Output = Result<Value, Error>>,
-    ) -> Result<Value, Error> {
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
         match timeout {
             None => call.await,
             Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
@@ -275,7 +275,7 @@ impl Shared {
         msg_id: u64,
         frame: Vec<u8>,
         slot: OwnedSemaphorePermit,
-    ) -> Result<Value, Error> {
+    ) -> Result<Received, Error> {
         let (tx, rx) = oneshot::channel();
         {
             let mut state = self.state();
@@ -303,10 +303,10 @@ impl Shared {
         result: Value,
         slot: Option<OwnedSemaphorePermit>,
     ) -> Result<(), Error> {
-        let Some((result, slot)) = encode::reply_if_large(self, msg_id, result, slot) else {
+        let Some((result, size, slot)) = encode::reply_if_large(self, msg_id, result, slot) else {
             return Ok(());
         };
-        match self.frame(RESULT, msg_id, &result) {
+        match encode::frame(&self.format, RESULT, msg_id, &result, Some(size)) {
             Ok(frame) => self.queue(frame, slot),
             Err(err) => {
                 self.fail(msg_id, err.python_kind(), &err.message(), slot)?;
@@ -453,7 +453,7 @@ impl Shared {
         }
     }
 
-    fn dispatch_reply(&self, msg_type: u8, msg_id: u64, content: Value) -> Result<(), Error> {
+    fn dispatch_reply(&self, msg_type: u8, msg_id: u64, content: Received) -> Result<(), Error> {
         let Some(waiter) = self.state().pending.remove(&msg_id) else {
             if msg_id < self.next_msg_id.load(Ordering::Relaxed) {
                 debug!(peer = %self.peer, "dropping the reply to request {msg_id}: its caller stopped waiting");
@@ -467,7 +467,7 @@ impl Shared {
             RESULT => Ok(content),
             _ => Err(Error::Remote(RemoteError::from_failure(
                 self.peer.clone(),
-                content,
+                content.into_value()?,
             ))),
         };
         let _ = waiter.send(outcome);
@@ -515,8 +515,9 @@ pub(crate) struct PendingRequest {
 }
 
 impl PendingRequest {
-    /// Sends the request and waits for its reply, at most `timeout`.
-    pub(crate) async fn send(self, timeout: Option<Duration>) -> Result<Value, Error> {
+    /// Sends the request and waits for its reply, at most `timeout`: its content, to be
+    /// decoded into the caller's type.
+    pub(crate) async fn send(self, timeout: Option<Duration>) -> Result<Received, Error> {
         let PendingRequest {
             shared,
             msg_id,
@@ -652,28 +653,24 @@ async fn wait_for_slot(
     }
 }
 
-/// Decodes a frame body, on a blocking thread if it is large; the body is gone after it.
-async fn decode(conn: &Arc<Shared>, body: Body) -> Result<(u8, u64, Value), Error> {
+/// Decodes a frame body, on a blocking thread if it is large.
+async fn decode(conn: &Arc<Shared>, body: Body) -> Result<(u8, u64, Received), Error> {
     let codec = conn.format.codec();
     // A custom codec's frames are not guessed at.
     let suspect = |err, body: &[u8]| match conn.format.builtin() {
         Some(codec) => suspect_codec(err, codec, body),
         None => err,
     };
+    let body = body.into_bytes();
     let decoded = if decoded_size_hint(codec, &body) <= BLOCKING_DECODE_THRESHOLD {
-        conn.format.decode_message(&body)
+        conn.format.decode_frame(body.clone())
     } else {
         let format = conn.format.clone();
-        // Hands the body back with the outcome only if decoding failed (for the error's hint).
-        let decoding = tokio::task::spawn_blocking(move || match format.decode_message(&body) {
-            Ok(decoded) => Ok(decoded),
-            Err(err) => Err((err, body)),
-        });
-        match decoding.await {
-            Ok(Ok(decoded)) => return Ok(decoded),
-            Ok(Err((err, body))) => return Err(suspect(err, &body)),
-            Err(err) => return Err(Error::Protocol(format!("decoding a frame failed: {err}"))),
-        }
+        let frame = body.clone();
+        let decoding = tokio::task::spawn_blocking(move || format.decode_frame(frame));
+        decoding
+            .await
+            .map_err(|err| Error::Protocol(format!("decoding a frame failed: {err}")))?
     };
     decoded.map_err(|err| suspect(err, &body))
 }

@@ -56,7 +56,7 @@ mod transport;
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use crate::shutdown::CancellationToken;
@@ -75,12 +75,12 @@ pub use server::Server;
 pub(crate) use stats::StatsGroup;
 pub use stats::{Stats, CALL_TRACE_TARGET};
 
-use crate::codec::WireFormat;
+use crate::codec::{RawCall, Received, WireFormat};
 use crate::error::{ConnectionError, ConnectionErrorKind};
 use crate::{Error, Value};
 pub(crate) use connection::PendingRequest;
 use connection::Shared;
-use stats::{Answer, CallTrace, Counters};
+use stats::{Answer, CallPath, CallTrace, Counters};
 pub(crate) use transport::Stream;
 
 /// One end of a request/reply connection. Cheap to clone; all clones share the connection.
@@ -478,7 +478,10 @@ impl Requests {
 pub struct Request {
     connection: Weak<Shared>,
     msg_id: u64,
-    content: Value,
+    /// A value, or a JSON call whose arguments are still in the frame.
+    content: Received,
+    /// `content` as a value, once [`content`](Self::content) asked for it.
+    content_value: OnceLock<Value>,
     /// The in-flight slot; the reply takes it along until it is written.
     slot: Option<OwnedSemaphorePermit>,
     /// Held while handed out by `recv`: `close` waits (briefly) for the answer.
@@ -491,14 +494,22 @@ impl Request {
     pub(crate) fn new(
         connection: &Arc<Shared>,
         msg_id: u64,
-        content: Value,
+        content: Received,
         slot: OwnedSemaphorePermit,
     ) -> Self {
+        let path = match (content.as_value(), content.call_path()) {
+            (Some(value), _) => CallPath::of(value),
+            (None, method) => CallPath {
+                prefix: "",
+                method: method.unwrap_or_default(),
+            },
+        };
         Request {
-            trace: CallTrace::served(connection, msg_id, &content),
+            trace: CallTrace::served(connection, msg_id, path),
             connection: Arc::downgrade(connection),
             msg_id,
             content,
+            content_value: OnceLock::new(),
             slot: Some(slot),
             handed_out: None,
         }
@@ -528,7 +539,10 @@ impl Request {
     /// # }
     /// ```
     pub fn content(&self) -> &Value {
-        &self.content
+        match self.content.as_value() {
+            Some(value) => value,
+            None => self.content_value.get_or_init(|| self.content.to_value()),
+        }
     }
 
     /// Takes the content out, keeping the request answerable.
@@ -551,7 +565,27 @@ impl Request {
     /// # }
     /// ```
     pub fn take_content(&mut self) -> Value {
-        std::mem::take(&mut self.content)
+        let content = std::mem::replace(&mut self.content, Received::from(Value::Nil));
+        match self.content_value.take() {
+            Some(value) => value,
+            None => content.to_value(),
+        }
+    }
+
+    /// Takes the content out if it is a call whose arguments are still in the frame (see
+    /// [`Received`]); other content stays.
+    pub(crate) fn take_call(&mut self) -> Option<RawCall> {
+        let content = std::mem::replace(&mut self.content, Received::from(Value::Nil));
+        match content.into_call() {
+            Ok(call) => {
+                self.content_value.take();
+                Some(call)
+            }
+            Err(content) => {
+                self.content = content;
+                None
+            }
+        }
     }
 
     /// The id the peer gave this request.
@@ -764,7 +798,7 @@ impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
             .field("id", &self.msg_id)
-            .field("content", &self.content)
+            .field("content", self.content())
             .finish()
     }
 }

@@ -8,7 +8,7 @@
 use std::ops::Deref;
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio::io::AsyncReadExt;
 
 use super::options::Limits;
@@ -28,6 +28,16 @@ pub(crate) enum Body {
     Shared(BytesMut),
     /// A frame larger than the read buffer, in a buffer of its own.
     Own(Vec<u8>),
+}
+
+impl Body {
+    /// The body as shared bytes, without a copy (a slice of the read buffer stays one).
+    pub(crate) fn into_bytes(self) -> Bytes {
+        match self {
+            Body::Shared(bytes) => bytes.freeze(),
+            Body::Own(bytes) => Bytes::from(bytes),
+        }
+    }
 }
 
 impl Deref for Body {

@@ -312,8 +312,8 @@ impl CallTrace {
     }
 
     /// The span of a request the peer sent us.
-    pub(crate) fn served(connection: &Shared, msg_id: u64, content: &Value) -> CallTrace {
-        CallTrace::start(Side::Serve, &connection.peer, msg_id, CallPath::of(content))
+    pub(crate) fn served(connection: &Shared, msg_id: u64, path: CallPath<'_>) -> CallTrace {
+        CallTrace::start(Side::Serve, &connection.peer, msg_id, path)
     }
 
     /// The span (disabled if no subscriber wants it), e.g. to run the handler in.
@@ -369,11 +369,11 @@ impl Drop for CallTrace {
 }
 
 /// Makes our call (traced by `trace`): counts it, and traces it if a subscriber wants that.
-pub(crate) async fn sent(
+pub(crate) async fn sent<T>(
     connection: &Shared,
     mut trace: CallTrace,
-    call: impl std::future::Future<Output = Result<Value, Error>>,
-) -> Result<Value, Error> {
+    call: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
     let counters = &connection.stats;
     counters.calls_sent.fetch_add(1, Relaxed);
     let outcome = call.await;

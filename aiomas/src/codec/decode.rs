@@ -20,10 +20,13 @@ use crate::value::{
 use crate::Error;
 
 /// The key that marks an extra-serializer wrapper, as in Python.
-const TYPE_KEY: &str = "__type__";
+pub(super) const TYPE_KEY: &str = "__type__";
 
 /// What one decoded element costs at least: its slot in a list (a map entry is two slots).
-const SLOT: usize = size_of::<Value>();
+pub(super) const SLOT: usize = size_of::<Value>();
+
+/// What one decoded map entry costs at least: its key and value slots.
+pub(super) const ENTRY: usize = size_of::<(Value, Value)>();
 
 // A `Value` is four words (the largest payloads, `String` and `Vec`, are three); the default
 // budget below relies on it.
@@ -39,6 +42,17 @@ const _: () = assert!(SLOT == 32);
 /// bound. So every well-formed message fits, and no frame can decode to more than this
 /// multiple of its size.
 pub const DECODED_BYTES_PER_BODY_BYTE: usize = SLOT;
+
+/// The heap bytes a decoded scalar owns.
+#[inline]
+pub(super) fn heap_bytes(value: &Value) -> usize {
+    match value {
+        Value::Str(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        Value::BigInt(b) => b.as_str().len(),
+        _ => 0,
+    }
+}
 
 /// What decoding one frame may still allocate, in bytes.
 pub(super) struct Budget {
@@ -72,12 +86,23 @@ impl Budget {
     /// Charges the heap bytes a decoded scalar owns (its slot is charged by its container).
     #[inline]
     pub(super) fn charge_scalar(&self, value: &Value) -> Result<(), Error> {
-        match value {
-            Value::Str(s) => self.charge(s.len()),
-            Value::Bytes(b) => self.charge(b.len()),
-            Value::BigInt(b) => self.charge(b.as_str().len()),
-            _ => Ok(()),
+        self.charge(heap_bytes(value))
+    }
+
+    /// Charges what [`make_room`] would for a buffer of `len` items of `size` bytes that has
+    /// room for `capacity`, without the buffer: a scan charges what building charges.
+    pub(super) fn charge_room(
+        &self,
+        len: usize,
+        capacity: &mut usize,
+        size: usize,
+    ) -> Result<(), Error> {
+        if len == *capacity {
+            let extra = growth(*capacity);
+            self.charge(extra * size)?;
+            *capacity += extra;
         }
+        Ok(())
     }
 
     #[cfg(test)]
@@ -188,13 +213,18 @@ fn make_room<T>(buffer: &mut Vec<T>, budget: &Budget) -> Result<(), Error> {
     }
 }
 
-#[cold]
-fn grow<T>(buffer: &mut Vec<T>, budget: &Budget) -> Result<(), Error> {
-    let extra = match buffer.capacity() {
+/// How many slots a full buffer of `capacity` grows by: to 1, 4, 8, 16, ...
+fn growth(capacity: usize) -> usize {
+    match capacity {
         0 => 1,
         1 => 3,
         n => n,
-    };
+    }
+}
+
+#[cold]
+fn grow<T>(buffer: &mut Vec<T>, budget: &Budget) -> Result<(), Error> {
+    let extra = growth(buffer.capacity());
     budget.charge(extra * size_of::<T>())?;
     buffer.reserve_exact(extra);
     Ok(())

@@ -30,15 +30,15 @@ pub(super) fn parse(decoding: &Decoding<'_>, body: &[u8]) -> Result<Value, Error
     Ok(value)
 }
 
-struct Parser<'a> {
-    text: &'a str,
-    bytes: &'a [u8],
-    pos: usize,
-    decoding: &'a Decoding<'a>,
+pub(super) struct Parser<'a> {
+    pub(super) text: &'a str,
+    pub(super) bytes: &'a [u8],
+    pub(super) pos: usize,
+    pub(super) decoding: &'a Decoding<'a>,
 }
 
-impl Parser<'_> {
-    fn error(&self, what: &str) -> Error {
+impl<'a> Parser<'a> {
+    pub(super) fn error(&self, what: &str) -> Error {
         let before = &self.bytes[..self.pos.min(self.bytes.len())];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
         let column = before.len()
@@ -52,17 +52,17 @@ impl Parser<'_> {
         ))
     }
 
-    fn peek(&self) -> Option<u8> {
+    pub(super) fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
-    fn skip_whitespace(&mut self) {
+    pub(super) fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
     }
 
-    fn literal(&mut self, token: &str, value: Value) -> Result<Value, Error> {
+    pub(super) fn literal(&mut self, token: &str, value: Value) -> Result<Value, Error> {
         if self.bytes[self.pos..].starts_with(token.as_bytes()) {
             self.pos += token.len();
             Ok(value)
@@ -72,7 +72,7 @@ impl Parser<'_> {
     }
 
     /// A value whose containers are `depth` levels deep.
-    fn value(&mut self, depth: usize) -> Result<Value, Error> {
+    pub(super) fn value(&mut self, depth: usize) -> Result<Value, Error> {
         match self.peek() {
             Some(b'[') => self.list(depth),
             Some(b'{') => self.map(depth),
@@ -137,7 +137,7 @@ impl Parser<'_> {
     }
 
     /// After an item: `true` past the closing bracket `close`, `false` past a comma.
-    fn end_of_item(&mut self, close: u8) -> Result<bool, Error> {
+    pub(super) fn end_of_item(&mut self, close: u8) -> Result<bool, Error> {
         self.skip_whitespace();
         match self.peek() {
             Some(b',') => {
@@ -158,7 +158,7 @@ impl Parser<'_> {
     }
 
     /// A string, from its opening quote.
-    fn string(&mut self) -> Result<String, Error> {
+    pub(super) fn string(&mut self) -> Result<String, Error> {
         self.pos += 1;
         let start = self.pos;
         // The common case: no escapes, one copy of the bytes.
@@ -260,7 +260,25 @@ impl Parser<'_> {
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`: an integer of any size, or a float.
-    fn number(&mut self) -> Result<Value, Error> {
+    pub(super) fn number(&mut self) -> Result<Value, Error> {
+        let (token, is_float) = self.number_token()?;
+        if is_float {
+            // Correctly rounded, as Python's float(); beyond f64::MAX it is infinite, as there.
+            token
+                .parse()
+                .map(Value::Float)
+                .map_err(|_| self.error("invalid number"))
+        } else {
+            // The grammar only admits canonical digits (and "-0", which parses as 0).
+            Ok(Value::from_canonical_digits(token))
+        }
+    }
+
+    /// The text of the number at the cursor, and whether it is a float (see [`number`]).
+    ///
+    /// [`number`]: Self::number
+    pub(super) fn number_token(&mut self) -> Result<(&'a str, bool), Error> {
+        let text = self.text;
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -290,16 +308,6 @@ impl Parser<'_> {
             }
             is_float = true;
         }
-        let token = &self.text[start..self.pos];
-        if is_float {
-            // Correctly rounded, as Python's float(); beyond f64::MAX it is infinite, as there.
-            token
-                .parse()
-                .map(Value::Float)
-                .map_err(|_| self.error("invalid number"))
-        } else {
-            // The grammar only admits canonical digits (and "-0", which parses as 0).
-            Ok(Value::from_canonical_digits(token))
-        }
+        Ok((&text[start..self.pos], is_float))
     }
 }

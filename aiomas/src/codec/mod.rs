@@ -35,15 +35,20 @@ mod date;
 mod decode;
 mod extension;
 mod json;
+mod json_direct;
 mod json_parser;
 mod msgpack;
 mod wire;
 
 use std::fmt;
+use std::ops::Range;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use crate::value::{Home, ServiceRef, Value};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::value::{from_value, Home, ServiceRef, Tape, Value};
 use crate::Error;
 
 pub use custom::{Incoming, MessageCodec, Outgoing};
@@ -153,6 +158,179 @@ impl FromStr for Codec {
                 "unknown codec {s:?} (expected json, msgpack or msgpack-blosc)"
             ))),
         }
+    }
+}
+
+/// The content of a message as it arrived: a [`Value`], or, for a JSON result without
+/// extension objects and service references, the frame itself, checked (grammar, nesting,
+/// decoded-size budget) and decoded only once its target type is known, with exactly the
+/// semantics (and error texts) of decoding it into a `Value` and the `Value` into the type.
+#[doc(hidden)] // what typed proxies hand to `rpc::__private::decode_result`
+#[derive(Debug)]
+pub struct Received(Content);
+
+#[derive(Debug)]
+enum Content {
+    Value(Value),
+    /// `body[content]` is a JSON value that passed [`json_direct::plain_message`].
+    Json {
+        body: Bytes,
+        content: Range<usize>,
+    },
+    /// A JSON request's content `[path, args, kwargs]` that passed it.
+    Call(RawCall),
+    /// An in-process call's argument or result, copied into a tape.
+    Tape(Tape),
+}
+
+/// A request's content `[path, args, kwargs]` whose arguments are still in the frame.
+#[derive(Debug)]
+pub(crate) struct RawCall {
+    body: Bytes,
+    /// The called path.
+    pub(crate) path: String,
+    /// Where each positional argument is in `body`.
+    args: Vec<Range<usize>>,
+    /// Each keyword argument, and where its value is in `body`.
+    kwargs: Vec<(String, Range<usize>)>,
+}
+
+impl RawCall {
+    /// The parts: the path, the positional arguments (the frame and where each is) and the
+    /// keyword arguments.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn into_parts(self) -> (String, RawArgs, Vec<(String, Received)>) {
+        let RawCall {
+            body,
+            path,
+            args,
+            kwargs,
+        } = self;
+        let kwargs = kwargs
+            .into_iter()
+            .map(|(key, content)| {
+                let body = body.clone();
+                (key, Received(Content::Json { body, content }))
+            })
+            .collect();
+        let args = RawArgs {
+            body,
+            args: args.into_iter(),
+        };
+        (path, args, kwargs)
+    }
+
+    /// The content `[path, args, kwargs]` as a [`Value`], as the full decode builds it.
+    fn to_value(&self) -> Result<Value, Error> {
+        let arg = |range: &Range<usize>| json_direct::to_value(&self.body, range.clone());
+        let args = self.args.iter().map(arg).collect::<Result<_, _>>()?;
+        let kwargs = self
+            .kwargs
+            .iter()
+            .map(|(key, range)| Ok((Value::Str(key.clone()), arg(range)?)))
+            .collect::<Result<_, Error>>()?;
+        Ok(Value::List(vec![
+            Value::Str(self.path.clone()),
+            Value::List(args),
+            Value::Map(kwargs),
+        ]))
+    }
+}
+
+/// The positional arguments of a [`RawCall`], each a [`Received`] sharing the frame.
+#[derive(Debug)]
+pub(crate) struct RawArgs {
+    body: Bytes,
+    args: std::vec::IntoIter<Range<usize>>,
+}
+
+impl Iterator for RawArgs {
+    type Item = Received;
+
+    fn next(&mut self) -> Option<Received> {
+        let content = self.args.next()?;
+        let body = self.body.clone();
+        Some(Received(Content::Json { body, content }))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.args.size_hint()
+    }
+}
+
+impl ExactSizeIterator for RawArgs {}
+
+impl Received {
+    /// The content as a [`Value`].
+    pub(crate) fn into_value(self) -> Result<Value, Error> {
+        match self.0 {
+            Content::Value(value) => Ok(value),
+            Content::Json { body, content } => json_direct::to_value(&body, content),
+            Content::Call(call) => call.to_value(),
+            Content::Tape(tape) => Ok(tape.into_value()),
+        }
+    }
+
+    /// A copy of the content as a [`Value`]. The frame was checked when it arrived, so
+    /// it decodes (a failure, which cannot happen, gives `None`, and is logged).
+    pub(crate) fn to_value(&self) -> Value {
+        let value = match &self.0 {
+            Content::Value(value) => Ok(value.clone()),
+            Content::Json { body, content } => json_direct::to_value(body, content.clone()),
+            Content::Call(call) => call.to_value(),
+            Content::Tape(tape) => Ok(tape.to_value()),
+        };
+        value.unwrap_or_else(|err| {
+            tracing::debug!("a checked frame did not decode: {err}");
+            Value::Nil
+        })
+    }
+
+    /// The content decoded into `T`, as `from_value(self.into_value()?)` would decode it.
+    pub(crate) fn decode<T: DeserializeOwned>(self) -> Result<T, Error> {
+        match self.0 {
+            Content::Value(value) => from_value(value),
+            Content::Json { body, content } => json_direct::decode(&body, content),
+            Content::Call(call) => from_value(call.to_value()?),
+            Content::Tape(tape) => tape.decode(),
+        }
+    }
+
+    /// A request's content `[path, args, kwargs]` with its arguments in the frame, if it
+    /// arrived so; else the content as it is.
+    pub(crate) fn into_call(self) -> Result<RawCall, Received> {
+        match self.0 {
+            Content::Call(call) => Ok(call),
+            other => Err(Received(other)),
+        }
+    }
+
+    /// The path of a request's content kept as a [`RawCall`].
+    pub(crate) fn call_path(&self) -> Option<&str> {
+        match &self.0 {
+            Content::Call(call) => Some(&call.path),
+            _ => None,
+        }
+    }
+
+    /// Whether the content is a [`Value`] already.
+    pub(crate) fn as_value(&self) -> Option<&Value> {
+        match &self.0 {
+            Content::Value(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+impl From<Value> for Received {
+    fn from(value: Value) -> Self {
+        Received(Content::Value(value))
+    }
+}
+
+impl From<Tape> for Received {
+    fn from(tape: Tape) -> Self {
+        Received(Content::Tape(tape))
     }
 }
 
@@ -357,6 +535,31 @@ impl WireFormat {
             .as_u64()
             .ok_or_else(|| Error::Protocol(format!("invalid message id {msg_id}")))?;
         Ok((msg_type, msg_id, content))
+    }
+
+    /// Decodes a frame body into `(msg_type, msg_id, content)`, keeping the content of a
+    /// JSON result, or the arguments of a JSON request, in the frame, to be decoded straight
+    /// into their types (see [`Received`]).
+    pub(crate) fn decode_frame(&self, body: Bytes) -> Result<(u8, u64, Received), Error> {
+        if self.builtin() == Some(Codec::Json) {
+            let decoding = decode::Decoding::new(self, body.len());
+            if let Some(plain) = json_direct::plain_message(&decoding, &body) {
+                let content = match plain.content {
+                    json_direct::PlainContent::Result(content) => Content::Json { body, content },
+                    json_direct::PlainContent::Call { path, args, kwargs } => {
+                        Content::Call(RawCall {
+                            body,
+                            path,
+                            args,
+                            kwargs,
+                        })
+                    }
+                };
+                return Ok((plain.msg_type, plain.msg_id, Received(content)));
+            }
+        }
+        let (msg_type, msg_id, content) = self.decode_message(&body)?;
+        Ok((msg_type, msg_id, Received::from(content)))
     }
 
     fn encode_into(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), Error> {

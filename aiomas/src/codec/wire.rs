@@ -16,7 +16,7 @@ use serde::ser::{self, Impossible, Serialize, SerializeMap, Serializer};
 
 use super::{check_depth, WireFormat};
 use crate::value::{
-    service_ref_from_parts, to_value, Value, BIG_INT_TOKEN, EXTENSION_TOKEN, SERVICE_REF_TOKEN,
+    service_ref_from_value, to_value, Value, BIG_INT_TOKEN, EXTENSION_TOKEN, SERVICE_REF_TOKEN,
 };
 use crate::Error;
 
@@ -143,6 +143,19 @@ impl<'c, S: Serializer> Intercept<'c, S> {
         }
     }
 
+    /// A container `open`ed on the target, `levels` containers deep (a variant's is two: the
+    /// `{variant: ...}` map and its own); its items are one level further in.
+    fn compound<C>(
+        self,
+        levels: usize,
+        open: impl FnOnce(S) -> Result<C, S::Error>,
+    ) -> Result<Compound<'c, C>, S::Error> {
+        for level in 0..levels {
+            depth_error(self.depth + level)?;
+        }
+        Ok(Compound::new(open(self.s)?, self.ctx, self.depth + levels))
+    }
+
     /// `{"__type__": [typeid, data]}` around `data`.
     fn type_wrapper<D: Serialize + ?Sized>(
         self,
@@ -158,20 +171,7 @@ impl<'c, S: Serializer> Intercept<'c, S> {
 
     /// A service reference from its parts `[path, kind, id]`.
     fn service(self, parts: Value) -> Result<S::Ok, S::Error> {
-        let malformed = || ser::Error::custom("malformed service reference");
-        let Value::List(parts) = parts else {
-            return Err(malformed());
-        };
-        let Ok([Value::Str(path), kind, id]) = <[Value; 3]>::try_from(parts) else {
-            return Err(malformed());
-        };
-        let kind = kind.as_u64().and_then(|k| u8::try_from(k).ok());
-        let service = service_ref_from_parts(
-            path,
-            kind.unwrap_or(u8::MAX),
-            id.as_u64().unwrap_or_default(),
-        )
-        .map_err(custom)?;
+        let service = service_ref_from_value(parts).map_err(custom)?;
         let (typeid, path) = self.ctx.format.service_wrapper(&service).map_err(custom)?;
         depth_error(self.depth + 1)?;
         let mut map = self.s.serialize_map(Some(1))?;
@@ -314,21 +314,11 @@ impl<'c, S: Serializer> Serializer for Intercept<'c, S> {
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
-        depth_error(self.depth)?;
-        Ok(Compound::new(
-            self.s.serialize_seq(len)?,
-            self.ctx,
-            self.depth + 1,
-        ))
+        self.compound(1, |s| s.serialize_seq(len))
     }
 
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
-        depth_error(self.depth)?;
-        Ok(Compound::new(
-            self.s.serialize_tuple(len)?,
-            self.ctx,
-            self.depth + 1,
-        ))
+        self.compound(1, |s| s.serialize_tuple(len))
     }
 
     fn serialize_tuple_struct(
@@ -336,9 +326,7 @@ impl<'c, S: Serializer> Serializer for Intercept<'c, S> {
         name: &'static str,
         len: usize,
     ) -> Result<Self::SerializeTupleStruct, S::Error> {
-        depth_error(self.depth)?;
-        let inner = self.s.serialize_tuple_struct(name, len)?;
-        Ok(Compound::new(inner, self.ctx, self.depth + 1))
+        self.compound(1, |s| s.serialize_tuple_struct(name, len))
     }
 
     /// `{variant: [fields]}`, as serde_json, rmp_serde and `to_value` write it.
@@ -349,19 +337,11 @@ impl<'c, S: Serializer> Serializer for Intercept<'c, S> {
         variant: &'static str,
         len: usize,
     ) -> Result<Self::SerializeTupleVariant, S::Error> {
-        depth_error(self.depth)?;
-        depth_error(self.depth + 1)?;
-        let inner = self.s.serialize_tuple_variant(name, index, variant, len)?;
-        Ok(Compound::new(inner, self.ctx, self.depth + 2))
+        self.compound(2, |s| s.serialize_tuple_variant(name, index, variant, len))
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
-        depth_error(self.depth)?;
-        Ok(Compound::new(
-            self.s.serialize_map(len)?,
-            self.ctx,
-            self.depth + 1,
-        ))
+        self.compound(1, |s| s.serialize_map(len))
     }
 
     fn serialize_struct(
@@ -369,12 +349,7 @@ impl<'c, S: Serializer> Serializer for Intercept<'c, S> {
         name: &'static str,
         len: usize,
     ) -> Result<Self::SerializeStruct, S::Error> {
-        depth_error(self.depth)?;
-        Ok(Compound::new(
-            self.s.serialize_struct(name, len)?,
-            self.ctx,
-            self.depth + 1,
-        ))
+        self.compound(1, |s| s.serialize_struct(name, len))
     }
 
     /// `{variant: {fields}}`.
@@ -385,10 +360,7 @@ impl<'c, S: Serializer> Serializer for Intercept<'c, S> {
         variant: &'static str,
         len: usize,
     ) -> Result<Self::SerializeStructVariant, S::Error> {
-        depth_error(self.depth)?;
-        depth_error(self.depth + 1)?;
-        let inner = self.s.serialize_struct_variant(name, index, variant, len)?;
-        Ok(Compound::new(inner, self.ctx, self.depth + 2))
+        self.compound(2, |s| s.serialize_struct_variant(name, index, variant, len))
     }
 }
 
@@ -464,6 +436,8 @@ impl<C: SerializeMap> SerializeMap for Compound<'_, C> {
     }
 }
 
+const MALFORMED_EXTENSION: &str = "malformed extension value";
+
 /// The parts `(type_name, data)` of an extension object, written as its wrapper.
 struct ExtensionParts<'c, S>(Intercept<'c, S>);
 
@@ -490,64 +464,40 @@ impl<'c, S: Serializer> ser::SerializeTuple for ExtensionTuple<'c, S> {
                 self.written = Some(target.type_wrapper(typeid, v)?);
                 Ok(())
             }
-            _ => Err(ser::Error::custom("malformed extension value")),
+            _ => Err(ser::Error::custom(MALFORMED_EXTENSION)),
         }
     }
     fn end(self) -> Result<S::Ok, S::Error> {
         self.written
-            .ok_or_else(|| ser::Error::custom("malformed extension value"))
+            .ok_or_else(|| ser::Error::custom(MALFORMED_EXTENSION))
     }
 }
 
-/// Fails every shape but the one a serializer expects, with `$message`.
+/// Fails every shape but the one a serializer expects, with `$message`: each method as
+/// `name(argument types) -> what it would return`.
 macro_rules! refuse {
-    ($message:expr; $($method:ident($($ty:ty),*);)*) => {$(
-        fn $method(self, $(_: $ty),*) -> Result<Self::Ok, Self::Error> {
-            Err(ser::Error::custom($message(&self)))
+    ($message:expr; $($method:ident($($ty:ty),*) -> $ret:ty;)*) => {$(
+        fn $method(self, $(_: $ty),*) -> Result<$ret, Self::Error> {
+            Err(ser::Error::custom($message))
         }
     )*};
 }
 
-/// Refuses what is not a compound, for serializers that take one shape.
+/// Refuses what is not a compound, for serializers that take one shape: lists with `$list`,
+/// the others with `$message`.
 macro_rules! refuse_compounds {
     ($list:expr, $message:expr) => {
-        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
-            Err(ser::Error::custom($list(&self)))
+        refuse! { $list;
+            serialize_seq(Option<usize>) -> Self::SerializeSeq;
+            serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
         }
-        fn serialize_tuple_struct(
-            self,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeTupleStruct, Self::Error> {
-            Err(ser::Error::custom($list(&self)))
-        }
-        fn serialize_tuple_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeTupleVariant, Self::Error> {
-            Err(ser::Error::custom($message(&self)))
-        }
-        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
-            Err(ser::Error::custom($message(&self)))
-        }
-        fn serialize_struct(
-            self,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeStruct, Self::Error> {
-            Err(ser::Error::custom($message(&self)))
-        }
-        fn serialize_struct_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeStructVariant, Self::Error> {
-            Err(ser::Error::custom($message(&self)))
+        refuse! { $message;
+            serialize_tuple_variant(&'static str, u32, &'static str, usize)
+                -> Self::SerializeTupleVariant;
+            serialize_map(Option<usize>) -> Self::SerializeMap;
+            serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+            serialize_struct_variant(&'static str, u32, &'static str, usize)
+                -> Self::SerializeStructVariant;
         }
     };
 }
@@ -563,27 +513,26 @@ impl<'c, S: Serializer> Serializer for ExtensionParts<'c, S> {
     type SerializeStruct = Impossible<S::Ok, S::Error>;
     type SerializeStructVariant = Impossible<S::Ok, S::Error>;
 
-    refuse! { |_: &Self| "malformed extension value";
-        serialize_bool(bool); serialize_i8(i8); serialize_i16(i16); serialize_i32(i32);
-        serialize_i64(i64); serialize_u8(u8); serialize_u16(u16); serialize_u32(u32);
-        serialize_u64(u64); serialize_f32(f32); serialize_f64(f64); serialize_char(char);
-        serialize_str(&str); serialize_bytes(&[u8]); serialize_none(); serialize_unit();
-        serialize_unit_struct(&'static str);
-        serialize_unit_variant(&'static str, u32, &'static str);
+    refuse! { MALFORMED_EXTENSION;
+        serialize_bool(bool) -> S::Ok; serialize_i8(i8) -> S::Ok; serialize_i16(i16) -> S::Ok;
+        serialize_i32(i32) -> S::Ok; serialize_i64(i64) -> S::Ok; serialize_u8(u8) -> S::Ok;
+        serialize_u16(u16) -> S::Ok; serialize_u32(u32) -> S::Ok; serialize_u64(u64) -> S::Ok;
+        serialize_f32(f32) -> S::Ok; serialize_f64(f64) -> S::Ok; serialize_char(char) -> S::Ok;
+        serialize_str(&str) -> S::Ok; serialize_bytes(&[u8]) -> S::Ok; serialize_none() -> S::Ok;
+        serialize_unit() -> S::Ok; serialize_unit_struct(&'static str) -> S::Ok;
+        serialize_unit_variant(&'static str, u32, &'static str) -> S::Ok;
     }
-    refuse_compounds!(|_: &Self| "malformed extension value", |_: &Self| {
-        "malformed extension value"
-    });
+    refuse_compounds!(MALFORMED_EXTENSION, MALFORMED_EXTENSION);
 
     fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<S::Ok, S::Error> {
-        Err(ser::Error::custom("malformed extension value"))
+        Err(ser::Error::custom(MALFORMED_EXTENSION))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         _: &T,
     ) -> Result<S::Ok, S::Error> {
-        Err(ser::Error::custom("malformed extension value"))
+        Err(ser::Error::custom(MALFORMED_EXTENSION))
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
@@ -592,11 +541,11 @@ impl<'c, S: Serializer> Serializer for ExtensionParts<'c, S> {
         _: &'static str,
         _: &T,
     ) -> Result<S::Ok, S::Error> {
-        Err(ser::Error::custom("malformed extension value"))
+        Err(ser::Error::custom(MALFORMED_EXTENSION))
     }
     fn serialize_tuple(self, len: usize) -> Result<ExtensionTuple<'c, S>, S::Error> {
         if len != 2 {
-            return Err(ser::Error::custom("malformed extension value"));
+            return Err(ser::Error::custom(MALFORMED_EXTENSION));
         }
         Ok(ExtensionTuple {
             target: Some(self.0),
@@ -730,5 +679,5 @@ impl<S: Serializer> Serializer for KeyAdapter<S> {
     fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
         Err(ser::Error::custom(not_a_key("list")))
     }
-    refuse_compounds!(|_: &Self| not_a_key("list"), |_: &Self| not_a_key("dict"));
+    refuse_compounds!(not_a_key("list"), not_a_key("dict"));
 }

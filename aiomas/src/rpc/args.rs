@@ -7,8 +7,40 @@
 use serde::de::DeserializeOwned;
 
 use super::{Exception, ReplyTo};
+use crate::codec::{RawArgs, RawCall, Received};
 use crate::value::TapeItems;
-use crate::{from_value, Error, Value};
+use crate::{Error, Value};
+
+/// The positional arguments: values, still in the request's frame, or the items of an
+/// in-process call's tape.
+#[derive(Debug)]
+enum Positional {
+    Values(std::vec::IntoIter<Value>),
+    Raw(RawArgs),
+    Tape(TapeItems),
+}
+
+impl Iterator for Positional {
+    type Item = Received;
+
+    fn next(&mut self) -> Option<Received> {
+        match self {
+            Positional::Values(values) => values.next().map(Received::from),
+            Positional::Raw(raw) => raw.next(),
+            Positional::Tape(items) => items.next().map(Received::from),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Positional::Values(values) => values.size_hint(),
+            Positional::Raw(raw) => raw.size_hint(),
+            Positional::Tape(items) => (items.len(), Some(items.len())),
+        }
+    }
+}
+
+impl ExactSizeIterator for Positional {}
 
 /// One declared parameter of a function, in declaration order, for [`Args::check`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +158,7 @@ fn missing_text(kind: &str, names: &[String]) -> String {
 pub struct Args {
     function: String,
     positional: Positional,
-    keywords: Vec<(String, Value)>,
+    keywords: Vec<(String, Received)>,
     declared: usize,
     rest_taken: bool,
     reply_to: ReplyTo,
@@ -148,30 +180,48 @@ impl Args {
         positional: Vec<Value>,
         keywords: Vec<(String, Value)>,
     ) -> Self {
-        Args {
-            function: function.into(),
-            positional: Positional::Values(positional.into_iter()),
+        let keywords = keywords
+            .into_iter()
+            .map(|(key, value)| (key, Received::from(value)))
+            .collect();
+        Args::with(
+            function.into(),
+            Positional::Values(positional.into_iter()),
             keywords,
-            declared: 0,
-            rest_taken: false,
-            reply_to: ReplyTo::default(),
-        }
+        )
+    }
+
+    /// The arguments of a request `call` whose arguments are still in its frame: each is
+    /// decoded straight into its parameter's type.
+    pub(crate) fn from_call(function: String, call: RawCall) -> (String, Self) {
+        let (path, positional, keywords) = call.into_parts();
+        (
+            path,
+            Args::with(function, Positional::Raw(positional), keywords),
+        )
     }
 
     /// Arguments of an in-process call: the positional ones are the items of a tape (copies
     /// the caller made), and the result goes into a tape too.
     pub(crate) fn local(
-        function: impl Into<String>,
+        function: &str,
         positional: TapeItems,
         keywords: Vec<(String, Value)>,
     ) -> Self {
+        let mut args = Args::new(function, Vec::new(), keywords);
+        args.positional = Positional::Tape(positional);
+        args.reply_to = ReplyTo::tape();
+        args
+    }
+
+    fn with(function: String, positional: Positional, keywords: Vec<(String, Received)>) -> Self {
         Args {
-            function: function.into(),
-            positional: Positional::Tape(positional),
+            function,
+            positional,
             keywords,
             declared: 0,
             rest_taken: false,
-            reply_to: ReplyTo::tape(),
+            reply_to: ReplyTo::default(),
         }
     }
 
@@ -269,13 +319,13 @@ impl Args {
         &self.function
     }
 
-    fn take(&mut self, name: &str) -> Result<Option<Arg>, Exception> {
+    fn take(&mut self, name: &str) -> Result<Option<Received>, Exception> {
         self.declared += 1;
         let keyword = self
             .keywords
             .iter()
             .position(|(k, _)| k == name)
-            .map(|i| Arg::Value(self.keywords.swap_remove(i).1));
+            .map(|i| self.keywords.swap_remove(i).1);
         match (self.positional.next(), keyword) {
             (Some(_), Some(_)) => Err(Exception::type_error(format!(
                 "{}() got multiple values for argument '{name}'",
@@ -285,14 +335,17 @@ impl Args {
         }
     }
 
-    fn decode<T: DeserializeOwned>(&mut self, name: &str, arg: Arg) -> Result<T, Exception> {
-        self.positional.decode(arg).map_err(|err| {
-            let detail = err.to_string();
-            let detail = detail
-                .strip_prefix("deserialization error: ")
-                .unwrap_or(&detail);
-            Exception::type_error(format!("{}() argument '{name}': {detail}", self.function))
-        })
+    fn decode<T: DeserializeOwned>(&self, name: &str, value: Received) -> Result<T, Exception> {
+        value.decode().map_err(|err| self.undecodable(name, err))
+    }
+
+    /// The `TypeError` for the argument `name` that did not decode.
+    fn undecodable(&self, name: &str, err: Error) -> Exception {
+        let detail = err.to_string();
+        let detail = detail
+            .strip_prefix("deserialization error: ")
+            .unwrap_or(&detail);
+        Exception::type_error(format!("{}() argument '{name}': {detail}", self.function))
     }
 
     /// The parameter `name`: the next positional argument or the keyword `name`. Missing is an error.
@@ -309,7 +362,7 @@ impl Args {
     /// ```
     pub fn required<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Exception> {
         match self.take(name)? {
-            Some(arg) => self.decode(name, arg),
+            Some(value) => self.decode(name, value),
             None => Err(Exception::type_error(format!(
                 "{}() missing 1 required positional argument: '{name}'",
                 self.function
@@ -329,7 +382,7 @@ impl Args {
     /// ```
     pub fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, Exception> {
         match self.take(name)? {
-            Some(arg) => self.decode(name, arg),
+            Some(value) => self.decode(name, value),
             None => Ok(None),
         }
     }
@@ -351,7 +404,7 @@ impl Args {
         default: impl FnOnce() -> T,
     ) -> Result<T, Exception> {
         match self.take(name)? {
-            Some(arg) => self.decode(name, arg),
+            Some(value) => self.decode(name, value),
             None => Ok(default()),
         }
     }
@@ -369,11 +422,11 @@ impl Args {
     /// ```
     pub fn rest_args<T: DeserializeOwned>(&mut self) -> Result<T, Exception> {
         self.rest_taken = true;
-        let mut rest = Vec::with_capacity(self.positional.len());
-        while let Some(arg) = self.positional.next() {
-            rest.push(self.positional.value(arg));
-        }
-        self.decode("*args", Arg::Value(Value::List(rest)))
+        let rest = self.positional.by_ref().map(Received::into_value);
+        let rest = rest
+            .collect::<Result<_, _>>()
+            .map_err(|err| self.undecodable("*args", err))?;
+        self.decode("*args", Received::from(Value::List(rest)))
     }
 
     /// All remaining keyword arguments (Python's `**kwargs`), decoded from a map.
@@ -389,8 +442,12 @@ impl Args {
     /// ```
     pub fn rest_kwargs<T: DeserializeOwned>(&mut self) -> Result<T, Exception> {
         let rest = std::mem::take(&mut self.keywords);
-        let map = rest.into_iter().map(|(k, v)| (Value::Str(k), v)).collect();
-        self.decode("**kwargs", Arg::Value(Value::Map(map)))
+        let map = rest
+            .into_iter()
+            .map(|(k, v)| Ok((Value::Str(k), v.into_value()?)))
+            .collect::<Result<_, Error>>()
+            .map_err(|err| self.undecodable("**kwargs", err))?;
+        self.decode("**kwargs", Received::from(Value::Map(map)))
     }
 
     /// Checks that every argument was used.
@@ -439,53 +496,6 @@ impl Args {
         let all = self.rest_args()?;
         self.finish()?;
         Ok(all)
-    }
-}
-
-/// The positional arguments as a call brought them: values, or an in-process call's tape.
-#[derive(Debug)]
-enum Positional {
-    Values(std::vec::IntoIter<Value>),
-    Tape(TapeItems),
-}
-
-/// One argument taken for a parameter.
-enum Arg {
-    Value(Value),
-    /// The item at this index of the tape.
-    Tape(usize),
-}
-
-impl Positional {
-    fn len(&self) -> usize {
-        match self {
-            Positional::Values(values) => values.len(),
-            Positional::Tape(items) => items.len(),
-        }
-    }
-
-    fn next(&mut self) -> Option<Arg> {
-        match self {
-            Positional::Values(values) => values.next().map(Arg::Value),
-            Positional::Tape(items) => items.next().map(Arg::Tape),
-        }
-    }
-
-    fn decode<T: DeserializeOwned>(&mut self, arg: Arg) -> Result<T, Error> {
-        match (arg, self) {
-            (Arg::Value(value), _) => from_value(value),
-            (Arg::Tape(at), Positional::Tape(items)) => items.decode(at),
-            // Tape items come from tapes only.
-            (Arg::Tape(_), Positional::Values(_)) => from_value(Value::Nil),
-        }
-    }
-
-    fn value(&mut self, arg: Arg) -> Value {
-        match (arg, self) {
-            (Arg::Value(value), _) => value,
-            (Arg::Tape(at), Positional::Tape(items)) => items.value(at),
-            (Arg::Tape(_), Positional::Values(_)) => Value::Nil,
-        }
     }
 }
 
@@ -622,3 +632,6 @@ mod tests {
         assert!(Args::new("f", vec![], only_a).check(&params).is_ok());
     }
 }
+
+#[cfg(test)]
+mod direct_tests;

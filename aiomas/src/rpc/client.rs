@@ -393,7 +393,14 @@ async fn next_request(requests: &mut Requests, calls: &mut JoinSet<()>) -> Optio
 }
 
 async fn handle(root: Option<Arc<Root>>, mut request: Request) {
-    let outcome = match (parse_call(request.take_content()), &root) {
+    let parsed = match request.take_call() {
+        Some(call) => {
+            let function = call.path.rsplit('/').next().unwrap_or_default().to_owned();
+            Ok(Args::from_call(function, call))
+        }
+        None => parse_call(request.take_content()),
+    };
+    let outcome = match (parsed, &root) {
         (Err(exc), _) => Err(exc),
         (Ok(_), None) => Err(Exception::lookup(
             "No RPC service is served on this side of the connection",

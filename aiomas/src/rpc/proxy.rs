@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::local::LocalEndpoint;
 use super::{Args, Reply};
 use crate::channel::Channel;
+use crate::codec::Received;
 use crate::error::{ConnectionError, ConnectionErrorKind};
 use crate::value::Tape;
 use crate::{to_value, Error, Home, ServiceRef, Value};
@@ -441,7 +442,7 @@ impl Proxy {
         &'a self,
         method: &'a str,
         call: TypedCall<P, K>,
-    ) -> impl Future<Output = Result<Reply, Error>> + Send + 'a {
+    ) -> impl Future<Output = Result<Received, Error>> + Send + 'a {
         let (remote, local) = match (&self.local, &self.channel) {
             (Some(_), _) => (None, Some(call.into_local(method))),
             (None, Some(channel)) => {
@@ -459,10 +460,15 @@ impl Proxy {
         };
         async move {
             if let Some(request) = remote {
-                return request.send(self.timeout).await.map(Reply::from);
+                return request.send(self.timeout).await;
             }
             match (&self.local, local) {
-                (Some(endpoint), Some(args)) => self.run_local(endpoint, method, args?).await,
+                (Some(endpoint), Some(args)) => {
+                    let reply = self.run_local(endpoint, method, args?).await?;
+                    reply
+                        .into_received()
+                        .map_err(|exc| endpoint.exception(&exc))
+                }
                 _ => Err(self.unreachable()),
             }
         }
@@ -496,7 +502,7 @@ impl Proxy {
         kwargs: Vec<(String, Value)>,
     ) -> Result<R, Error> {
         let result = self.call_kw(method, args, kwargs).await?;
-        decode_result(method, Reply::from(result))
+        decode_result(method, result.into())
     }
 
     fn unreachable(&self) -> Error {
@@ -586,7 +592,7 @@ impl FromProxy for Proxy {
 
 /// Decodes the result of a call of `method` into `R` (typed proxies call it after `call_kw`).
 #[doc(hidden)]
-pub fn decode_result<R: DeserializeOwned>(method: &str, result: Reply) -> Result<R, Error> {
+pub fn decode_result<R: DeserializeOwned>(method: &str, result: Received) -> Result<R, Error> {
     result.decode().map_err(|err| {
         Error::Deserialization(format!(
             "the result of {method}() does not fit the expected type: {err}"

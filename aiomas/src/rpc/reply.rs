@@ -3,13 +3,13 @@
 
 use std::fmt;
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::Exception;
 use crate::channel::{ReplyFrame, ReplySlot, Request};
+use crate::codec::Received;
 use crate::value::Tape;
-use crate::{from_value, to_value, Error, Value};
+use crate::{to_value, Error, Value};
 
 /// The successful outcome of an exposed function, as a [`Handler`](super::Handler) returns it.
 ///
@@ -80,14 +80,11 @@ impl Reply {
         }
     }
 
-    /// The reply decoded into `R` (what a typed proxy does with an in-process call's result).
-    pub(crate) fn decode<R: DeserializeOwned>(self) -> Result<R, Error> {
+    /// The reply as a typed proxy decodes it (an in-process call's result).
+    pub(crate) fn into_received(self) -> Result<Received, Exception> {
         match self.0 {
-            Inner::Tape(tape) => tape.decode(),
-            Inner::Value(value) => from_value(value),
-            Inner::Frame(_) => Err(Error::Deserialization(
-                "a reply encoded for a connection cannot be decoded".into(),
-            )),
+            Inner::Tape(tape) => Ok(Received::from(tape)),
+            other => Reply(other).into_value().map(Received::from),
         }
     }
 }

@@ -104,6 +104,22 @@ pub(crate) fn service_ref_from_parts(path: String, kind: u8, id: u64) -> Result<
     Ok(ServiceRef { path, home })
 }
 
+/// A service reference from the parts `[path, kind, id]` its `Serialize` writes, as a value.
+pub(crate) fn service_ref_from_value(parts: Value) -> Result<ServiceRef, Error> {
+    let malformed = || Error::Serialization("malformed service reference".into());
+    let Value::List(parts) = parts else {
+        return Err(malformed());
+    };
+    let Ok([Value::Str(path), kind, id]) = <[Value; 3]>::try_from(parts) else {
+        return Err(malformed());
+    };
+    let kind = kind
+        .as_u64()
+        .and_then(|k| u8::try_from(k).ok())
+        .unwrap_or(u8::MAX);
+    service_ref_from_parts(path, kind, id.as_u64().unwrap_or_default())
+}
+
 /// The serializer behind [`to_value`].
 pub(super) struct ValueSerializer;
 
@@ -207,20 +223,7 @@ impl ser::Serializer for ValueSerializer {
                 },
                 _ => Err(Error::Serialization("malformed extension value".into())),
             },
-            SERVICE_REF_TOKEN => match inner {
-                Value::List(parts) => match <[Value; 3]>::try_from(parts) {
-                    Ok([Value::Str(path), kind, id]) => {
-                        let kind = kind
-                            .as_u64()
-                            .and_then(|k| u8::try_from(k).ok())
-                            .unwrap_or(u8::MAX);
-                        let id = id.as_u64().unwrap_or_default();
-                        Ok(Value::from(service_ref_from_parts(path, kind, id)?))
-                    }
-                    _ => Err(Error::Serialization("malformed service reference".into())),
-                },
-                _ => Err(Error::Serialization("malformed service reference".into())),
-            },
+            SERVICE_REF_TOKEN => Ok(Value::from(service_ref_from_value(inner)?)),
             BIG_INT_TOKEN => match inner {
                 Value::Str(digits) => digits
                     .parse::<BigInt>()

@@ -153,6 +153,28 @@ impl Tape {
         }
     }
 
+    /// A copy of the first item as a value (the tape keeps it).
+    pub(crate) fn to_value(&self) -> Value {
+        fn copy(tape: &Tape, at: &mut usize) -> Value {
+            let node = &tape.nodes[*at];
+            *at += 1;
+            match node {
+                Node::Scalar(scalar) => scalar.value(),
+                Node::Leaf(value) => value.clone(),
+                Node::Str { start, end } => Value::Str(tape.text[*start..*end].to_owned()),
+                Node::List { len, .. } => Value::List((0..*len).map(|_| copy(tape, at)).collect()),
+                Node::Map { len, .. } => {
+                    let entries = (0..*len).map(|_| (copy(tape, at), copy(tape, at)));
+                    Value::Map(entries.collect())
+                }
+            }
+        }
+        match self.nodes.is_empty() {
+            true => Value::Nil,
+            false => copy(self, &mut 0),
+        }
+    }
+
     /// The first item decoded into `T`.
     pub(crate) fn decode<T: DeserializeOwned>(mut self) -> Result<T, Error> {
         self.decode_at(0)
@@ -256,27 +278,39 @@ impl Items {
         count
     }
 
-    /// Skips the next item, returning where it is (to [`decode`](Self::decode) it).
-    pub(crate) fn next(&mut self) -> Option<usize> {
+    /// The next item, moved to a tape of its own (on spare buffers: no allocation as a rule).
+    pub(crate) fn next(&mut self) -> Option<Tape> {
         let at = self.next;
-        (at < self.tape.nodes.len()).then(|| {
-            self.next = self.tape.end_of(at);
-            at
-        })
-    }
-
-    /// Decodes the item at `at` (from [`next`](Self::next)) into `T`.
-    pub(crate) fn decode<T: DeserializeOwned>(&mut self, at: usize) -> Result<T, Error> {
-        self.tape.decode_at(at)
-    }
-
-    /// The item at `at` as a value.
-    pub(crate) fn value(&mut self, at: usize) -> Value {
-        Reader {
-            tape: &mut self.tape,
-            pos: at,
+        if at >= self.tape.nodes.len() {
+            return None;
         }
-        .materialize()
+        let end = self.tape.end_of(at);
+        self.next = end;
+        let mut item = Tape::new();
+        let Tape { nodes, text } = &mut self.tape;
+        for node in &mut nodes[at..end] {
+            item.nodes.push(match node {
+                Node::Scalar(scalar) => Node::Scalar(*scalar),
+                Node::Leaf(value) => Node::Leaf(std::mem::take(value)),
+                Node::Str { start, end } => {
+                    let from = item.text.len();
+                    item.text.push_str(&text[*start..*end]);
+                    Node::Str {
+                        start: from,
+                        end: item.text.len(),
+                    }
+                }
+                Node::List { len, end } => Node::List {
+                    len: *len,
+                    end: *end - at,
+                },
+                Node::Map { len, end } => Node::Map {
+                    len: *len,
+                    end: *end - at,
+                },
+            });
+        }
+        Some(item)
     }
 }
 

@@ -66,6 +66,8 @@ fn same<T: Serialize + ?Sized, U: DeserializeOwned + Debug>(value: &T) -> String
         .map(Tape::into_value)
         .map_err(|e| e.to_string());
     assert_eq!(as_value, to_value(value).map_err(|e| e.to_string()));
+    let copied = Tape::of(value).map(|tape| tape.to_value());
+    assert_eq!(copied.map_err(|e| e.to_string()), as_value);
     via_tape
 }
 
@@ -226,9 +228,11 @@ fn top_level_items_are_read_one_by_one() {
     let first = items.next().unwrap();
     let second = items.next().unwrap();
     assert_eq!(items.len(), 1);
-    assert_eq!(items.decode::<Vec<i64>>(second).unwrap(), [1, 2]);
-    assert_eq!(items.decode::<Msg>(first).unwrap(), msg());
+    assert_eq!(second.decode::<Vec<i64>>().unwrap(), [1, 2]);
+    assert_eq!(first.to_value(), to_value(&msg()).unwrap());
+    assert_eq!(first.decode::<Msg>().unwrap(), msg());
     let third = items.next().unwrap();
-    assert_eq!(items.value(third), Value::from("three"));
-    assert_eq!(items.next(), None);
+    assert_eq!(third.to_value(), Value::from("three"));
+    assert_eq!(third.into_value(), Value::from("three"));
+    assert!(items.next().is_none());
 }

@@ -32,56 +32,33 @@ const BLOCKING_ENCODE_THRESHOLD: usize = BLOCKING_DECODE_THRESHOLD;
 /// headers longer than estimated.
 const MESSAGE_OVERHEAD: usize = 64;
 
+/// The largest frame body a connection sends: its codec's limit, within the 4-byte header.
+fn frame_limit(format: &WireFormat) -> usize {
+    format.max_frame_size.min(u32::MAX as usize)
+}
+
+/// The estimated encoded size of `content` if it is small (at most
+/// [`BLOCKING_ENCODE_THRESHOLD`]), `None` if it is large: a walk that stops at the threshold,
+/// so it costs next to nothing for small messages. Its figure presizes the frame.
+pub(super) fn small_size<C: Serialize + ?Sized>(content: &C) -> Option<usize> {
+    estimate(content, BLOCKING_ENCODE_THRESHOLD)
+}
+
 /// Encodes `[msg_type, msg_id, content]` into a complete frame, refusing oversized ones.
 ///
 /// The frame is presized from the estimate, so that encoding does not reallocate: a large
-/// payload would be copied, and its buffer end up at up to twice its size. The estimate is
-/// about as large as `content`, which is in memory already, and never beyond the frame limit.
+/// payload would be copied, and its buffer end up at up to twice its size. `small_size` is
+/// what [`small_size`] said of `content`; for a large one (`None`) the size is estimated here,
+/// up to the frame limit (it is about as large as `content`, which is in memory already).
 pub(super) fn frame<C: Serialize + ?Sized>(
     format: &WireFormat,
     msg_type: u8,
     msg_id: u64,
     content: &C,
+    small_size: Option<usize>,
 ) -> Result<Vec<u8>, Error> {
-    let limit = format.max_frame_size.min(u32::MAX as usize);
-    sized_frame(format, msg_type, msg_id, content, estimate(content, limit))
-}
-
-/// [`frame`] on the calling task, for content that is borrowed (a typed call's arguments or
-/// result) and so cannot move to a blocking thread: a large one is encoded in
-/// `block_in_place` on a multi-threaded runtime, which first hands the worker's other tasks
-/// to another thread. (A current-thread runtime has no other thread to hand them to; without
-/// the `multi-thread` feature neither has the library.)
-pub(super) fn frame_here<C: Serialize + ?Sized>(
-    format: &WireFormat,
-    msg_type: u8,
-    msg_id: u64,
-    content: &C,
-) -> Result<Vec<u8>, Error> {
-    let limit = format.max_frame_size.min(u32::MAX as usize);
-    let size_hint = estimate(content, limit);
-    let encode = || sized_frame(format, msg_type, msg_id, content, size_hint);
-    #[cfg(feature = "multi-thread")]
-    {
-        let large = size_hint.is_none_or(|size| size > BLOCKING_ENCODE_THRESHOLD);
-        let multi_thread = tokio::runtime::Handle::try_current()
-            .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
-        if large && multi_thread {
-            return tokio::task::block_in_place(encode);
-        }
-    }
-    encode()
-}
-
-fn sized_frame<C: Serialize + ?Sized>(
-    format: &WireFormat,
-    msg_type: u8,
-    msg_id: u64,
-    content: &C,
-    size_hint: Option<usize>,
-) -> Result<Vec<u8>, Error> {
-    let limit = format.max_frame_size.min(u32::MAX as usize);
-    let size_hint = size_hint.unwrap_or(0);
+    let limit = frame_limit(format);
+    let size_hint = small_size.or_else(|| estimate(content, limit)).unwrap_or(0);
     let mut frame = Vec::with_capacity(HEADER_LEN + MESSAGE_OVERHEAD + size_hint);
     frame.extend_from_slice(&[0; HEADER_LEN]);
     format.encode_message(msg_type, msg_id, content, &mut frame)?;
@@ -97,9 +74,28 @@ fn sized_frame<C: Serialize + ?Sized>(
     Ok(frame)
 }
 
-/// Whether `value` is estimated to encode to more than [`BLOCKING_ENCODE_THRESHOLD`] bytes.
-pub(super) fn is_large<C: Serialize + ?Sized>(content: &C) -> bool {
-    estimate(content, BLOCKING_ENCODE_THRESHOLD).is_none()
+/// [`frame`] on the calling task, for content that is borrowed (a typed call's arguments or
+/// result) and so cannot move to a blocking thread: a large one is encoded in
+/// `block_in_place` on a multi-threaded runtime, which first hands the worker's other tasks
+/// to another thread. (A current-thread runtime has no other thread to hand them to; without
+/// the `multi-thread` feature neither has the library.)
+pub(super) fn frame_here<C: Serialize + ?Sized>(
+    format: &WireFormat,
+    msg_type: u8,
+    msg_id: u64,
+    content: &C,
+) -> Result<Vec<u8>, Error> {
+    let small_size = small_size(content);
+    let encode = || frame(format, msg_type, msg_id, content, small_size);
+    #[cfg(feature = "multi-thread")]
+    {
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
+        if small_size.is_none() && multi_thread {
+            return tokio::task::block_in_place(encode);
+        }
+    }
+    encode()
 }
 
 /// Encodes our request `msg_id` and takes an outgoing-queue slot for it. A large request is
@@ -110,14 +106,14 @@ pub(super) async fn request(
     msg_id: u64,
     content: Value,
 ) -> Result<(Vec<u8>, OwnedSemaphorePermit), Error> {
-    if !is_large(&content) {
-        let frame = frame(&conn.format, REQUEST, msg_id, &content)?;
+    if let Some(size) = small_size(&content) {
+        let frame = frame(&conn.format, REQUEST, msg_id, &content, Some(size))?;
         return Ok((frame, conn.request_slot().await?));
     }
     let slot = conn.request_slot().await?;
     let format = conn.format.clone();
     let encoding = tokio::task::spawn_blocking(move || {
-        let frame = frame(&format, REQUEST, msg_id, &content);
+        let frame = frame(&format, REQUEST, msg_id, &content, None);
         (frame, slot)
     });
     let (frame, slot) = encoding
@@ -128,7 +124,8 @@ pub(super) async fn request(
 
 /// Answers request `msg_id` with `result` if it is large: encodes it on a blocking thread and
 /// queues its frame, in a task that `close` waits for like a handler (and that ends with the
-/// connection). Hands `result` back if it is small, to be encoded right away.
+/// connection). Hands `result` back if it is small, with its estimated size, to be encoded
+/// right away.
 ///
 /// An unencodable large result is answered with an exception reply, as a small one is; the
 /// error is logged, since the caller of `reply` has gone on by then.
@@ -137,15 +134,16 @@ pub(super) fn reply_if_large(
     msg_id: u64,
     result: Value,
     slot: Option<OwnedSemaphorePermit>,
-) -> Option<(Value, Option<OwnedSemaphorePermit>)> {
-    if !is_large(&result) {
-        return Some((result, slot));
+) -> Option<(Value, usize, Option<OwnedSemaphorePermit>)> {
+    if let Some(size) = small_size(&result) {
+        return Some((result, size, slot));
     }
     let format = conn.format.clone();
     let connection = Arc::downgrade(conn);
     let ended = conn.ended.clone();
     let answering = conn.handed_out.track_future(async move {
-        let encoding = tokio::task::spawn_blocking(move || frame(&format, RESULT, msg_id, &result));
+        let encoding =
+            tokio::task::spawn_blocking(move || frame(&format, RESULT, msg_id, &result, None));
         let frame = tokio::select! {
             frame = encoding => frame,
             () = ended.cancelled() => return,
@@ -177,6 +175,10 @@ pub(super) fn reply_if_large(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn is_large(content: &Value) -> bool {
+        small_size(content).is_none()
+    }
 
     #[test]
     fn the_estimate_separates_small_from_large_messages_cheaply() {

@@ -1,0 +1,606 @@
+//! JSON results decoded straight into their typed target, without a [`Value`] tree.
+//!
+//! A result or request frame is first scanned ([`plain_message`]): checked as the full decode checks it
+//! (grammar, nesting, the decoded-size budget, charged exactly as building its values would
+//! charge) and its content located, without building anything. A frame that fails the scan, or
+//! holds a `"__type__"` wrapper (an extension object or a service reference, which the full
+//! decode resolves into values) or a reserved key, or is not shaped as `rpc` reads it, is
+//! left to the full decode, so its value or
+//! its error is exactly what it was.
+//!
+//! A result's content, or each argument of a request, is then deserialized by [`decode`] with the semantics of [`Value`]'s own
+//! deserializer: scalars are read into a [`Value`] (no heap for anything but strings and big
+//! integers) and handed to it, so every conversion and error text is the `Value` path's;
+//! lists and maps are walked in place.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Unexpected, Visitor,
+};
+
+use super::decode::{check_nesting, heap_bytes, Decoding, ENTRY, SLOT, TYPE_KEY};
+use super::json_parser::Parser;
+use super::{Codec, Serializers, WireFormat};
+use crate::value::{Value, BIG_INT_TOKEN, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
+use crate::Error;
+
+/// The message types whose content may stay in the frame.
+const REQUEST: i64 = 0;
+const RESULT: i64 = 1;
+
+/// What [`plain_message`] found: the message and where its content is.
+pub(super) struct Plain {
+    pub(super) msg_type: u8,
+    pub(super) msg_id: u64,
+    pub(super) content: PlainContent,
+}
+
+pub(super) enum PlainContent {
+    /// A result's content.
+    Result(Range<usize>),
+    /// A request's content `[path, args, kwargs]`: the path, and where each argument is.
+    Call {
+        path: String,
+        args: Vec<Range<usize>>,
+        kwargs: Vec<(String, Range<usize>)>,
+    },
+}
+
+/// The message in `body`, if it is a result `[1, msg_id, content]` or a request
+/// `[0, msg_id, [path, args, kwargs]]` that can be decoded straight into types (see the
+/// module docs); `None` leaves it to the full decode.
+pub(super) fn plain_message(decoding: &Decoding<'_>, body: &[u8]) -> Option<Plain> {
+    let text = std::str::from_utf8(body).ok()?;
+    let mut parser = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        decoding,
+    };
+    parser.skip_whitespace();
+    if parser.peek() != Some(b'[') {
+        return None;
+    }
+    parser.pos += 1;
+    // The envelope's list, as built: room for one item, then for three more.
+    decoding.budget.charge(4 * SLOT).ok()?;
+    parser.skip_whitespace();
+    let msg_type = match parser.plain_integer()? {
+        REQUEST => REQUEST,
+        RESULT => RESULT,
+        _ => return None,
+    };
+    if parser.end_of_item(b']').ok()? {
+        return None;
+    }
+    let msg_id = u64::try_from(parser.plain_integer()?).ok()?;
+    if parser.end_of_item(b']').ok()? {
+        return None;
+    }
+    let mut wrapped = false;
+    let content = match msg_type {
+        RESULT => {
+            let start = parser.pos;
+            let heap = parser.scan(1, &mut wrapped).ok()?;
+            decoding.budget.charge(heap).ok()?;
+            PlainContent::Result(start..parser.pos)
+        }
+        _ => parser.call(&mut wrapped)?,
+    };
+    if wrapped || !parser.end_of_item(b']').ok()? {
+        return None;
+    }
+    parser.skip_whitespace();
+    (parser.pos == body.len()).then_some(Plain {
+        msg_type: msg_type as u8,
+        msg_id,
+        content,
+    })
+}
+
+impl<'a> Parser<'a> {
+    /// Walks the value at `depth` as [`value`](Self::value) would parse it, charging the
+    /// budget what building it would, and returns the heap bytes it would own as a scalar
+    /// (which its container charges). Sets `wrapped` on a `"__type__"` or reserved key.
+    fn scan(&mut self, depth: usize, wrapped: &mut bool) -> Result<usize, Error> {
+        let budget = &self.decoding.budget;
+        match self.peek() {
+            Some(b'[') => {
+                check_nesting(depth)?;
+                self.pos += 1;
+                self.skip_whitespace();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(0);
+                }
+                let (mut len, mut capacity) = (0, 0);
+                loop {
+                    let heap = self.scan(depth + 1, wrapped)?;
+                    budget.charge(heap)?;
+                    budget.charge_room(len, &mut capacity, SLOT)?;
+                    len += 1;
+                    if self.end_of_item(b']')? {
+                        return Ok(0);
+                    }
+                }
+            }
+            Some(b'{') => {
+                check_nesting(depth)?;
+                self.pos += 1;
+                self.skip_whitespace();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(0);
+                }
+                let (mut len, mut capacity) = (0, 0);
+                loop {
+                    if self.peek() != Some(b'"') {
+                        return Err(self.error("expected a string as a json object key"));
+                    }
+                    let key = self.string_text()?;
+                    self.colon()?;
+                    let heap = self.scan(depth + 1, wrapped)?;
+                    budget.charge(key.len())?;
+                    budget.charge(heap)?;
+                    match &*key {
+                        TYPE_KEY | EXTENSION_TOKEN | SERVICE_REF_TOKEN | BIG_INT_TOKEN => {
+                            *wrapped = true;
+                        }
+                        _ => {
+                            budget.charge_room(len, &mut capacity, ENTRY)?;
+                            len += 1;
+                        }
+                    }
+                    if self.end_of_item(b'}')? {
+                        return Ok(0);
+                    }
+                }
+            }
+            Some(b'"') => Ok(self.string_text()?.len()),
+            // Numbers are checked, not converted: only a big integer owns heap, its digits.
+            Some(b'0'..=b'9') | Some(b'-') if self.bytes.get(self.pos + 1) != Some(&b'I') => {
+                let (token, is_float) = self.number_token()?;
+                let fits = is_float
+                    || token.len() <= 18
+                    || token.parse::<i64>().is_ok()
+                    || token.parse::<u64>().is_ok();
+                Ok(if fits { 0 } else { token.len() })
+            }
+            _ => Ok(heap_bytes(&self.value(depth)?)),
+        }
+    }
+
+    /// A non-negative integer of at most 63 bits at the cursor (message types and ids).
+    fn plain_integer(&mut self) -> Option<i64> {
+        if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            return None;
+        }
+        match self.number().ok()? {
+            Value::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// A request's content `[path, args, kwargs]` at depth 1, as `rpc` reads it: a string
+    /// path, a list of arguments and a map of keyword arguments, charged as built.
+    fn call(&mut self, wrapped: &mut bool) -> Option<PlainContent> {
+        let budget = &self.decoding.budget;
+        if self.peek() != Some(b'[') {
+            return None;
+        }
+        self.pos += 1;
+        budget.charge(4 * SLOT).ok()?;
+        self.skip_whitespace();
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let path = self.string_text().ok()?.into_owned();
+        budget.charge(path.len()).ok()?;
+        if self.end_of_item(b']').ok()? || self.peek() != Some(b'[') {
+            return None;
+        }
+        // The arguments and keyword arguments are two levels in, their values three.
+        self.pos += 1;
+        self.skip_whitespace();
+        let mut args = Vec::new();
+        let mut capacity = 0;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                let start = self.pos;
+                let heap = self.scan(3, wrapped).ok()?;
+                budget.charge(heap).ok()?;
+                budget.charge_room(args.len(), &mut capacity, SLOT).ok()?;
+                args.push(start..self.pos);
+                if self.end_of_item(b']').ok()? {
+                    break;
+                }
+            }
+        }
+        if self.end_of_item(b']').ok()? || self.peek() != Some(b'{') {
+            return None;
+        }
+        self.pos += 1;
+        self.skip_whitespace();
+        let mut kwargs = Vec::new();
+        let mut capacity = 0;
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                if self.peek() != Some(b'"') {
+                    return None;
+                }
+                let key = self.string_text().ok()?;
+                self.colon().ok()?;
+                let start = self.pos;
+                let heap = self.scan(3, wrapped).ok()?;
+                budget.charge(key.len()).ok()?;
+                budget.charge(heap).ok()?;
+                if matches!(
+                    &*key,
+                    TYPE_KEY | EXTENSION_TOKEN | SERVICE_REF_TOKEN | BIG_INT_TOKEN
+                ) {
+                    return None;
+                }
+                budget
+                    .charge_room(kwargs.len(), &mut capacity, ENTRY)
+                    .ok()?;
+                kwargs.push((key.into_owned(), start..self.pos));
+                if self.end_of_item(b'}').ok()? {
+                    break;
+                }
+            }
+        }
+        if !self.end_of_item(b']').ok()? {
+            return None;
+        }
+        Some(PlainContent::Call { path, args, kwargs })
+    }
+
+    /// A string, from its opening quote: borrowed from the text unless it has escapes.
+    fn string_text(&mut self) -> Result<Cow<'a, str>, Error> {
+        let quote = self.pos;
+        let start = quote + 1;
+        let mut end = start;
+        while let Some(&byte) = self.bytes.get(end) {
+            match byte {
+                b'"' => {
+                    self.pos = end + 1;
+                    return Ok(Cow::Borrowed(&self.text[start..end]));
+                }
+                b'\\' | 0..=0x1f => break,
+                _ => end += 1,
+            }
+        }
+        self.string().map(Cow::Owned)
+    }
+
+    /// The `:` after an object key, and the whitespace around it.
+    fn colon(&mut self) -> Result<(), Error> {
+        self.skip_whitespace();
+        if self.peek() != Some(b':') {
+            return Err(self.error("expected ':'"));
+        }
+        self.pos += 1;
+        self.skip_whitespace();
+        Ok(())
+    }
+}
+
+/// Deserializes the content `range` of a body that [`plain_message`] accepted into `R`,
+/// exactly as `from_value` would deserialize its [`Value`].
+pub(super) fn decode<R: DeserializeOwned>(body: &[u8], range: Range<usize>) -> Result<R, Error> {
+    let text = std::str::from_utf8(&body[range])
+        .map_err(|err| Error::Deserialization(format!("invalid UTF-8 in json text: {err}")))?;
+    // Scanned within the frame's budget already; this one only bounds the `Value`s of enums.
+    let format = WireFormat::new(Codec::Json, Serializers::default());
+    let decoding = Decoding::new(&format, text.len());
+    let mut direct = Direct {
+        parser: Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            decoding: &decoding,
+        },
+        depth: 1,
+    };
+    R::deserialize(&mut direct)
+}
+
+/// The content `range` of a body that [`plain_message`] accepted, as a [`Value`].
+pub(super) fn to_value(body: &[u8], range: Range<usize>) -> Result<Value, Error> {
+    decode(body, range)
+}
+
+/// A deserializer reading a scanned JSON text in place.
+struct Direct<'a> {
+    parser: Parser<'a>,
+    /// How many containers are around the value at the cursor.
+    depth: usize,
+}
+
+impl<'a> Direct<'a> {
+    /// What the container at the cursor is, for error messages; `None` at a scalar.
+    fn container(&self) -> Option<Unexpected<'static>> {
+        match self.parser.peek() {
+            Some(b'[') => Some(Unexpected::Seq),
+            Some(b'{') => Some(Unexpected::Map),
+            _ => None,
+        }
+    }
+
+    /// The scalar at the cursor, as a [`Value`].
+    fn scalar(&mut self) -> Result<Value, Error> {
+        self.parser.value(self.depth)
+    }
+
+    /// Steps past the value at the cursor.
+    fn skip(&mut self) -> Result<(), Error> {
+        self.parser.scan(self.depth, &mut false).map(drop)
+    }
+
+    /// Enters the container at the cursor.
+    fn enter(&mut self) -> Items<'_, 'a> {
+        self.parser.pos += 1;
+        self.parser.skip_whitespace();
+        self.depth += 1;
+        Items {
+            direct: self,
+            first: true,
+            done: false,
+            taken: 0,
+            value_due: false,
+        }
+    }
+}
+
+/// Deserializer methods whose `Value` counterpart treats a list or map as `deserialize_any`
+/// does: a container is walked, a scalar handed to its `Value`.
+macro_rules! like_any {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Error> {
+            match self.container() {
+                Some(_) => self.deserialize_any(visitor),
+                None => self.scalar()?.$method($($arg,)* visitor),
+            }
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for &mut Direct<'_> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.parser.peek() {
+            Some(b'[') => {
+                let mut items = self.enter();
+                let result = visitor.visit_seq(&mut items);
+                items.finish_list(result)
+            }
+            Some(b'{') => {
+                let mut entries = self.enter();
+                let result = visitor.visit_map(&mut entries);
+                entries.finish_map(result)
+            }
+            _ => self.scalar()?.deserialize_any(visitor),
+        }
+    }
+
+    like_any! {
+        deserialize_bool(); deserialize_i8(); deserialize_i16(); deserialize_i32();
+        deserialize_i64(); deserialize_i128(); deserialize_u8(); deserialize_u16();
+        deserialize_u32(); deserialize_u64(); deserialize_u128(); deserialize_f32();
+        deserialize_f64(); deserialize_char(); deserialize_str(); deserialize_string();
+        deserialize_bytes(); deserialize_byte_buf(); deserialize_seq(); deserialize_map();
+        deserialize_identifier(); deserialize_tuple(len: usize);
+        deserialize_tuple_struct(name: &'static str, len: usize);
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.container() {
+            Some(_) => visitor.visit_some(self),
+            None => self.scalar()?.deserialize_option(visitor),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.container() {
+            Some(unexpected) => Err(de::Error::invalid_type(unexpected, &visitor)),
+            None => self.scalar()?.deserialize_unit(visitor),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.container() {
+            // A scanned frame holds no extension objects or service references.
+            Some(unexpected) if matches!(name, EXTENSION_TOKEN | SERVICE_REF_TOKEN) => {
+                Err(de::Error::invalid_type(unexpected, &visitor))
+            }
+            Some(_) => visitor.visit_newtype_struct(self),
+            None => self.scalar()?.deserialize_newtype_struct(name, visitor),
+        }
+    }
+
+    /// Enums are rare in results: a container is read into its `Value` first.
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.parser
+            .value(self.depth)?
+            .deserialize_enum(name, variants, visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.skip()?;
+        visitor.visit_unit()
+    }
+}
+
+/// The items of the list, or the entries of the map, being read.
+struct Items<'d, 'a> {
+    direct: &'d mut Direct<'a>,
+    first: bool,
+    done: bool,
+    /// How many items (or entries) were handed out.
+    taken: usize,
+    /// A map's key was read and its value not yet.
+    value_due: bool,
+}
+
+impl Items<'_, '_> {
+    /// Whether another item follows, stepping to it; `close` ends the container.
+    fn advance(&mut self, close: u8) -> Result<bool, Error> {
+        if self.done {
+            return Ok(false);
+        }
+        let parser = &mut self.direct.parser;
+        let end = if self.first {
+            self.first = false;
+            let empty = parser.peek() == Some(close);
+            if empty {
+                parser.pos += 1;
+            }
+            empty
+        } else {
+            parser.end_of_item(close)?
+        };
+        self.done = end;
+        Ok(!end)
+    }
+
+    /// The outcome of visiting a list, which must be used up, as `Value`'s lists must.
+    fn finish_list<T>(mut self, result: Result<T, Error>) -> Result<T, Error> {
+        let result = result?;
+        let mut left = 0;
+        while self.advance(b']')? {
+            self.direct.skip()?;
+            left += 1;
+        }
+        self.direct.depth -= 1;
+        if left == 0 {
+            return Ok(result);
+        }
+        // As `Value` counts: all items against those taken.
+        let taken = self.taken;
+        Err(de::Error::invalid_length(
+            taken + left,
+            &format!("{taken} elements").as_str(),
+        ))
+    }
+
+    /// The outcome of visiting a map; entries left unread are skipped, as `Value`'s are.
+    fn finish_map<T>(mut self, result: Result<T, Error>) -> Result<T, Error> {
+        let result = result?;
+        if self.value_due {
+            self.direct.skip()?;
+        }
+        while self.advance(b'}')? {
+            self.direct.parser.string_text()?;
+            self.direct.parser.colon()?;
+            self.direct.skip()?;
+        }
+        self.direct.depth -= 1;
+        Ok(result)
+    }
+}
+
+impl<'de> SeqAccess<'de> for Items<'_, '_> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        if !self.advance(b']')? {
+            return Ok(None);
+        }
+        self.taken += 1;
+        seed.deserialize(&mut *self.direct).map(Some)
+    }
+}
+
+impl<'de> MapAccess<'de> for Items<'_, '_> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        if !self.advance(b'}')? {
+            return Ok(None);
+        }
+        self.taken += 1;
+        let key = self.direct.parser.string_text()?;
+        self.direct.parser.colon()?;
+        self.value_due = true;
+        seed.deserialize(Key(key)).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        if !self.value_due {
+            return Err(Error::Deserialization("map value without key".into()));
+        }
+        self.value_due = false;
+        seed.deserialize(&mut *self.direct)
+    }
+}
+
+/// An object key: a struct's field name is matched without a copy; every other target gets
+/// the key's [`Value`] string.
+struct Key<'a>(Cow<'a, str>);
+
+macro_rules! key_as_value {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Error> {
+            Value::Str(self.0.into_owned()).$method($($arg,)* visitor)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for Key<'_> {
+    type Error = Error;
+
+    /// `Value`'s identifier is its string: `visit_string`, which field visitors take as
+    /// `visit_str`.
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_str(&self.0)
+    }
+
+    key_as_value! {
+        deserialize_any(); deserialize_bool(); deserialize_i8(); deserialize_i16();
+        deserialize_i32(); deserialize_i64(); deserialize_i128(); deserialize_u8();
+        deserialize_u16(); deserialize_u32(); deserialize_u64(); deserialize_u128();
+        deserialize_f32(); deserialize_f64(); deserialize_char(); deserialize_str();
+        deserialize_string(); deserialize_bytes(); deserialize_byte_buf(); deserialize_option();
+        deserialize_unit(); deserialize_seq(); deserialize_map(); deserialize_ignored_any();
+        deserialize_unit_struct(name: &'static str);
+        deserialize_newtype_struct(name: &'static str);
+        deserialize_tuple(len: usize);
+        deserialize_tuple_struct(name: &'static str, len: usize);
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+    }
+}
+
+#[cfg(test)]
+mod tests;
