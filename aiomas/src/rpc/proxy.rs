@@ -438,10 +438,10 @@ impl Proxy {
     /// they are copied into a tape the callee owns (the same values and errors as through
     /// [`Value`]s, see `value::tape`), and so is the result.
     #[doc(hidden)]
-    pub fn call_typed<'a, P: ArgList, K: KwList>(
+    pub fn call_typed<'a, P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs>(
         &'a self,
         method: &'a str,
-        call: TypedCall<P, K>,
+        call: TypedCall<P, K, R, RK>,
     ) -> impl Future<Output = Result<Received, Error>> + Send + 'a {
         let (remote, local) = match (&self.local, &self.channel) {
             (Some(_), _) => (None, Some(call.into_local(method))),
@@ -659,34 +659,36 @@ impl<A: Serialize + ?Sized, R: KwList> KwList for ((&str, &A), R) {
 }
 
 /// The arguments of one typed call: Python's rules put the parameters before `*args` in
-/// `positional` and those after it in `keywords`; the catch-alls come as values.
+/// `positional` and those after it in `keywords`; the catch-alls come as values, or as `()`
+/// for a method without them.
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct TypedCall<P, K> {
+pub struct TypedCall<P, K, R, RK> {
     /// The positional parameters.
     pub positional: P,
-    /// `*args`, if the method takes them.
-    pub rest: Vec<Value>,
+    /// `*args`: `()`, or the values if the method takes them.
+    pub rest: R,
     /// The keyword-only parameters.
     pub keywords: K,
-    /// `**kwargs`, if the method takes them.
-    pub rest_keywords: Vec<(String, Value)>,
+    /// `**kwargs`: `()`, or the values if the method takes them.
+    pub rest_keywords: RK,
 }
 
-impl<P: ArgList, K: KwList> TypedCall<P, K> {
+impl<P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs> TypedCall<P, K, R, RK> {
     /// The arguments of an in-process call of `method`: the positional ones copied into a
     /// tape, the keywords (rare in typed calls) into values.
     fn into_local(self, method: &str) -> Result<Args, Error> {
         let mut positional = Tape::new();
         self.positional.serialize_each(&mut positional)?;
-        for item in &self.rest {
-            positional.push(item)?;
-        }
-        let mut kwargs = Vec::with_capacity(K::LEN + self.rest_keywords.len());
+        self.rest.serialize_each(&mut positional)?;
+        let mut kwargs = Vec::with_capacity(K::LEN + self.rest_keywords.count());
         self.keywords.push_values(&mut kwargs)?;
-        kwargs.extend(self.rest_keywords);
-        let function = function_name(method);
-        Ok(Args::local(function, positional.into_items(), kwargs))
+        self.rest_keywords.move_into(&mut kwargs);
+        Ok(Args::local(
+            function_name(method),
+            positional.into_items(),
+            kwargs,
+        ))
     }
 }
 
@@ -699,57 +701,135 @@ fn function_name(method: &str) -> &str {
     }
 }
 
-/// A typed call's request content `[path, args, kwargs]`, serialized as it is.
-struct Content<'a, P, K> {
-    prefix: &'a str,
-    method: &'a str,
-    call: &'a TypedCall<P, K>,
+/// The `*args` of a typed call. A method without them passes `()`: encoding its calls then
+/// compiles no `Value` serialization into the caller's crate (most of what a call costs
+/// there to compile).
+#[doc(hidden)]
+pub trait RestArgs {
+    /// How many there are.
+    fn count(&self) -> usize;
+    /// Serializes each as the next element of `seq` (a request's arguments, or the tape of
+    /// an in-process call's).
+    fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error>;
 }
 
-impl<P: ArgList, K: KwList> Serialize for Content<'_, P, K> {
+impl RestArgs for () {
+    fn count(&self) -> usize {
+        0
+    }
+    fn serialize_each<S: SerializeTuple>(&self, _: &mut S) -> Result<(), S::Error> {
+        Ok(())
+    }
+}
+
+impl RestArgs for Vec<Value> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error> {
+        self.iter().try_for_each(|item| seq.serialize_element(item))
+    }
+}
+
+/// The `**kwargs` of a typed call: `()` for a method without them (see [`RestArgs`]).
+#[doc(hidden)]
+pub trait RestKwargs {
+    /// How many there are.
+    fn count(&self) -> usize;
+    /// Serializes each as the next entry of `map`.
+    fn serialize_each<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+    /// Moves them to the end of `out` (in-process calls).
+    fn move_into(self, out: &mut Vec<(String, Value)>);
+}
+
+impl RestKwargs for () {
+    fn count(&self) -> usize {
+        0
+    }
+    fn serialize_each<M: SerializeMap>(&self, _: &mut M) -> Result<(), M::Error> {
+        Ok(())
+    }
+    fn move_into(self, _: &mut Vec<(String, Value)>) {}
+}
+
+impl RestKwargs for Vec<(String, Value)> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn serialize_each<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        self.iter()
+            .try_for_each(|(key, value)| map.serialize_entry(key, value))
+    }
+    fn move_into(self, out: &mut Vec<(String, Value)>) {
+        out.extend(self);
+    }
+}
+
+/// A typed call's request content `[path, args, kwargs]`, serialized as it is.
+struct Content<'a, P, K, R, RK> {
+    prefix: &'a str,
+    method: &'a str,
+    call: &'a TypedCall<P, K, R, RK>,
+}
+
+impl<P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs> Serialize for Content<'_, P, K, R, RK> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let call = self.call;
         let mut request = s.serialize_tuple(3)?;
         request.serialize_element(&MethodPath(self.prefix, self.method))?;
-        request.serialize_element(&Positional(self.call))?;
-        request.serialize_element(&Keywords(self.call))?;
+        request.serialize_element(&Positional(&call.positional, &call.rest))?;
+        request.serialize_element(&Keywords(&call.keywords, &call.rest_keywords))?;
         request.end()
     }
 }
 
-/// `prefix/method`, or `method` for the root, written without building the string.
+/// `prefix/method`, or `method` for the root, joined on the stack unless it is long (the
+/// serializers' `collect_str` would allocate a `String` per call).
 struct MethodPath<'a>(&'a str, &'a str);
+
+/// Method paths up to this length are joined without allocating.
+const SHORT_PATH: usize = 128;
 
 impl Serialize for MethodPath<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            "" => s.serialize_str(self.1),
-            prefix => s.collect_str(&format_args!("{prefix}/{}", self.1)),
+        let (prefix, method) = (self.0, self.1);
+        if prefix.is_empty() {
+            return s.serialize_str(method);
         }
+        let len = prefix.len() + 1 + method.len();
+        if len > SHORT_PATH {
+            return s.serialize_str(&format!("{prefix}/{method}"));
+        }
+        let mut joined = [0; SHORT_PATH];
+        joined[..prefix.len()].copy_from_slice(prefix.as_bytes());
+        joined[prefix.len()] = b'/';
+        joined[prefix.len() + 1..len].copy_from_slice(method.as_bytes());
+        // Two strings joined by an ASCII byte are UTF-8 again.
+        let path = std::str::from_utf8(&joined[..len]).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(path)
     }
 }
 
-struct Positional<'a, P, K>(&'a TypedCall<P, K>);
+/// The positional parameters, then `*args`.
+struct Positional<'a, P, R>(&'a P, &'a R);
 
-impl<P: ArgList, K> Serialize for Positional<'_, P, K> {
+impl<P: ArgList, R: RestArgs> Serialize for Positional<'_, P, R> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_tuple(P::LEN + self.0.rest.len())?;
-        self.0.positional.serialize_each(&mut seq)?;
-        for item in &self.0.rest {
-            seq.serialize_element(item)?;
-        }
+        let mut seq = s.serialize_tuple(P::LEN + self.1.count())?;
+        self.0.serialize_each(&mut seq)?;
+        self.1.serialize_each(&mut seq)?;
         seq.end()
     }
 }
 
-struct Keywords<'a, P, K>(&'a TypedCall<P, K>);
+/// The keyword-only parameters, then `**kwargs`.
+struct Keywords<'a, K, RK>(&'a K, &'a RK);
 
-impl<P, K: KwList> Serialize for Keywords<'_, P, K> {
+impl<K: KwList, RK: RestKwargs> Serialize for Keywords<'_, K, RK> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(K::LEN + self.0.rest_keywords.len()))?;
-        self.0.keywords.serialize_each(&mut map)?;
-        for (key, value) in &self.0.rest_keywords {
-            map.serialize_entry(key, value)?;
-        }
+        let mut map = s.serialize_map(Some(K::LEN + self.1.count()))?;
+        self.0.serialize_each(&mut map)?;
+        self.1.serialize_each(&mut map)?;
         map.end()
     }
 }
