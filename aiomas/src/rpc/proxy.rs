@@ -660,10 +660,10 @@ impl<P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs> TypedCall<P, K, R, RK> 
     /// The arguments as values, for an in-process call.
     #[allow(clippy::type_complexity)]
     fn into_values(self) -> Result<(Vec<Value>, Vec<(String, Value)>), Error> {
-        let mut args = Vec::with_capacity(P::LEN + self.rest.len());
+        let mut args = Vec::with_capacity(P::LEN + self.rest.count());
         self.positional.push_values(&mut args)?;
         self.rest.move_into(&mut args);
-        let mut kwargs = Vec::with_capacity(K::LEN + self.rest_keywords.len());
+        let mut kwargs = Vec::with_capacity(K::LEN + self.rest_keywords.count());
         self.keywords.push_values(&mut kwargs)?;
         self.rest_keywords.move_into(&mut kwargs);
         Ok((args, kwargs))
@@ -676,7 +676,7 @@ impl<P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs> TypedCall<P, K, R, RK> 
 #[doc(hidden)]
 pub trait RestArgs {
     /// How many there are.
-    fn len(&self) -> usize;
+    fn count(&self) -> usize;
     /// Serializes each as the next element of `seq`.
     fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error>;
     /// Moves them to the end of `out` (in-process calls).
@@ -684,7 +684,7 @@ pub trait RestArgs {
 }
 
 impl RestArgs for () {
-    fn len(&self) -> usize {
+    fn count(&self) -> usize {
         0
     }
     fn serialize_each<S: SerializeTuple>(&self, _: &mut S) -> Result<(), S::Error> {
@@ -694,8 +694,8 @@ impl RestArgs for () {
 }
 
 impl RestArgs for Vec<Value> {
-    fn len(&self) -> usize {
-        Vec::len(self)
+    fn count(&self) -> usize {
+        self.len()
     }
     fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error> {
         self.iter().try_for_each(|item| seq.serialize_element(item))
@@ -709,7 +709,7 @@ impl RestArgs for Vec<Value> {
 #[doc(hidden)]
 pub trait RestKwargs {
     /// How many there are.
-    fn len(&self) -> usize;
+    fn count(&self) -> usize;
     /// Serializes each as the next entry of `map`.
     fn serialize_each<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
     /// Moves them to the end of `out` (in-process calls).
@@ -717,7 +717,7 @@ pub trait RestKwargs {
 }
 
 impl RestKwargs for () {
-    fn len(&self) -> usize {
+    fn count(&self) -> usize {
         0
     }
     fn serialize_each<M: SerializeMap>(&self, _: &mut M) -> Result<(), M::Error> {
@@ -727,8 +727,8 @@ impl RestKwargs for () {
 }
 
 impl RestKwargs for Vec<(String, Value)> {
-    fn len(&self) -> usize {
-        Vec::len(self)
+    fn count(&self) -> usize {
+        self.len()
     }
     fn serialize_each<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
         self.iter()
@@ -774,7 +774,7 @@ struct Positional<'a, P, R>(&'a P, &'a R);
 
 impl<P: ArgList, R: RestArgs> Serialize for Positional<'_, P, R> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_tuple(P::LEN + self.1.len())?;
+        let mut seq = s.serialize_tuple(P::LEN + self.1.count())?;
         self.0.serialize_each(&mut seq)?;
         self.1.serialize_each(&mut seq)?;
         seq.end()
@@ -786,7 +786,7 @@ struct Keywords<'a, K, RK>(&'a K, &'a RK);
 
 impl<K: KwList, RK: RestKwargs> Serialize for Keywords<'_, K, RK> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(K::LEN + self.1.len()))?;
+        let mut map = s.serialize_map(Some(K::LEN + self.1.count()))?;
         self.0.serialize_each(&mut map)?;
         self.1.serialize_each(&mut map)?;
         map.end()
