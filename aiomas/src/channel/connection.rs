@@ -7,13 +7,13 @@
 //! reading, so TCP pushes back on the peer.
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
@@ -28,8 +28,11 @@ use crate::error::{ConnectionError, ConnectionErrorKind, RemoteError};
 use crate::shutdown::{CancellationToken, TaskTracker};
 use crate::{Error, Value};
 
+mod deadline;
 mod encode;
 mod estimate;
+
+use deadline::{Deadline, Sweep};
 
 pub(crate) const REQUEST: u8 = 0;
 pub(crate) const RESULT: u8 = 1;
@@ -43,10 +46,42 @@ pub(crate) const BLOCKING_DECODE_THRESHOLD: usize = 64 * 1024;
 /// How long `close` waits for queued frames to be flushed to a slow peer.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
+/// One of our requests waiting for its reply.
+struct Waiting {
+    reply: oneshot::Sender<Result<Received, Error>>,
+    /// Kept by the connection's sweeper, not by a timer per call (see [`deadline`]).
+    deadline: Option<Deadline>,
+}
+
+/// Hashes the ids of our requests, which we number ourselves: one multiplication spreads them
+/// over the table (SipHash's defence against keys an attacker picks is not needed, and costs
+/// more than the rest of a lookup).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        // 2^64 / the golden ratio: consecutive ids land far apart, in high and low bits alike.
+        self.0 = (self.0.rotate_left(8) ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 struct State {
     /// Our requests that wait for their replies. A caller that stops waiting removes its entry;
     /// its late reply is then dropped (ids below `next_msg_id` were ours).
-    pending: HashMap<u64, oneshot::Sender<Result<Received, Error>>>,
+    pending: HashMap<u64, Waiting, BuildHasherDefault<IdHasher>>,
+    /// When the deadline sweeper wakes next.
+    sweep: Sweep,
     /// Set once the connection is gone; every later operation fails with it.
     failure: Option<Error>,
 }
@@ -59,11 +94,15 @@ pub(crate) struct Shared {
     next_msg_id: AtomicU64,
     state: Mutex<State>,
     outbox: Arc<Outbox>,
+    /// Wakes the deadline sweeper for a call due before the time it sleeps until.
+    sweep_sooner: Arc<Notify>,
     /// Slots of our requests queued and not written yet.
     request_slots: Arc<Semaphore>,
     /// Slots of the peer's requests read and not answered (written) yet.
     peer_slots: Arc<Semaphore>,
-    pub(crate) incoming: tokio::sync::Mutex<mpsc::Receiver<Request>>,
+    /// The peer's requests, read and not taken yet. Bounded by the in-flight slots (each holds
+    /// one), so the channel itself needs no bound of its own to check on every request.
+    pub(crate) incoming: tokio::sync::Mutex<mpsc::UnboundedReceiver<Request>>,
     /// Requests handed out by `recv`: `close` lets them reply first.
     handed_out: TaskTracker,
     /// Cancelled once the connection is gone (shut, or every handle dropped).
@@ -112,8 +151,9 @@ impl Shared {
         stats: Counters,
     ) -> Arc<Shared> {
         let outbox = Outbox::new(stream.writer);
-        let (in_tx, in_rx) = mpsc::channel(limits.max_in_flight);
+        let (in_tx, in_rx) = mpsc::unbounded_channel();
         let peer_slots = Arc::new(Semaphore::new(limits.max_in_flight));
+        let sweep_sooner = Arc::new(Notify::new());
         let shared = Arc::new(Shared {
             id,
             peer: stream.peer,
@@ -121,10 +161,12 @@ impl Shared {
             limits,
             next_msg_id: AtomicU64::new(0),
             state: Mutex::new(State {
-                pending: HashMap::new(),
+                pending: HashMap::default(),
+                sweep: Sweep::default(),
                 failure: None,
             }),
             outbox: outbox.clone(),
+            sweep_sooner: sweep_sooner.clone(),
             request_slots: Arc::new(Semaphore::new(limits.outgoing_queue)),
             peer_slots: peer_slots.clone(),
             incoming: tokio::sync::Mutex::new(in_rx),
@@ -146,7 +188,9 @@ impl Shared {
             peer_slots,
         ));
         let writer = tokio::spawn(outbox::write_loop(Arc::downgrade(&shared), outbox));
-        *shared.tasks.lock().unwrap_or_else(|p| p.into_inner()) = vec![reader, writer];
+        // Last: `close` and `drop` treat the first task as the reader, the second as the writer.
+        let sweeper = tokio::spawn(deadline::sweep_loop(Arc::downgrade(&shared), sweep_sooner));
+        *shared.tasks.lock().unwrap_or_else(|p| p.into_inner()) = vec![reader, writer, sweeper];
         shared
     }
 
@@ -229,11 +273,15 @@ impl Shared {
     ) -> Result<Value, Error> {
         let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
         let trace = stats::CallTrace::sending(self, msg_id, stats::CallPath::of(&content));
+        let deadline = Deadline::after(timeout);
         let call = async {
-            let (frame, slot) = encode::request(self, msg_id, content).await?;
-            self.await_reply(msg_id, frame, slot).await?.into_value()
+            let encoded = encode::request(self, msg_id, content);
+            let (frame, slot) = self.by_deadline(deadline, encoded).await?;
+            self.await_reply(msg_id, frame, slot, deadline)
+                .await?
+                .into_value()
         };
-        stats::sent(self, trace, self.within(timeout, call)).await
+        stats::sent(self, trace, call).await
     }
 
     /// Encodes a request for `path` at once, straight into its frame (on this thread: a typed
@@ -242,47 +290,39 @@ impl Shared {
         self: &Arc<Self>,
         path: stats::CallPath<'_>,
         content: &C,
-    ) -> PendingRequest {
+    ) -> PendingRequest<'_> {
         let msg_id = self.next_msg_id.fetch_add(1, Ordering::Relaxed);
         PendingRequest {
             trace: stats::CallTrace::sending(self, msg_id, path),
             frame: self.frame(REQUEST, msg_id, content),
-            shared: self.clone(),
+            shared: self,
             msg_id,
         }
     }
 
-    /// `call`, failing with a timeout after `timeout`.
-    async fn within<T>(
-        &self,
-        timeout: Option<Duration>,
-        call: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        match timeout {
-            None => call.await,
-            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    peer: self.peer.clone(),
-                    after,
-                })
-            }),
-        }
-    }
-
-    /// Queues our request's frame (holding `slot`) and waits for the reply.
+    /// Queues our request's frame (holding `slot`) and waits for the reply, until `deadline`.
     async fn await_reply(
         self: &Arc<Self>,
         msg_id: u64,
         frame: Vec<u8>,
         slot: OwnedSemaphorePermit,
+        deadline: Option<Deadline>,
     ) -> Result<Received, Error> {
         let (tx, rx) = oneshot::channel();
-        {
+        let sweep_sooner = {
             let mut state = self.state();
             if let Some(failure) = &state.failure {
                 return Err(failure.clone());
             }
-            state.pending.insert(msg_id, tx);
+            let waiting = Waiting {
+                reply: tx,
+                deadline,
+            };
+            state.pending.insert(msg_id, waiting);
+            state.sweep.add(deadline)
+        };
+        if sweep_sooner {
+            self.sweep_sooner.notify_one();
         }
         let guard = ForgetOnDrop {
             shared: self,
@@ -387,8 +427,8 @@ impl Shared {
             (pending, failure)
         };
         self.ended.cancel();
-        for waiter in pending.into_values() {
-            let _ = waiter.send(Err(failure.clone()));
+        for waiting in pending.into_values() {
+            let _ = waiting.reply.send(Err(failure.clone()));
         }
         self.outbox.close();
     }
@@ -470,7 +510,7 @@ impl Shared {
                 content.into_value()?,
             ))),
         };
-        let _ = waiter.send(outcome);
+        let _ = waiter.reply.send(outcome);
         Ok(())
     }
 }
@@ -491,9 +531,11 @@ impl Drop for Shared {
         if let Some(reader) = tasks.next() {
             reader.abort();
         }
-        if let (Some(mut writer), Ok(runtime)) =
-            (tasks.next(), tokio::runtime::Handle::try_current())
-        {
+        let writer = tasks.next();
+        for sweeper in tasks {
+            sweeper.abort();
+        }
+        if let (Some(mut writer), Ok(runtime)) = (writer, tokio::runtime::Handle::try_current()) {
             runtime.spawn(async move {
                 if tokio::time::timeout(CLOSE_GRACE, &mut writer)
                     .await
@@ -506,15 +548,16 @@ impl Drop for Shared {
     }
 }
 
-/// A request encoded into its frame, not sent yet: it no longer borrows its content.
-pub(crate) struct PendingRequest {
-    shared: Arc<Shared>,
+/// A request encoded into its frame, not sent yet: it no longer borrows its content. It
+/// borrows the connection (a clone would be an atomic count that every call on it touches).
+pub(crate) struct PendingRequest<'a> {
+    shared: &'a Arc<Shared>,
     msg_id: u64,
     frame: Result<Vec<u8>, Error>,
     trace: stats::CallTrace,
 }
 
-impl PendingRequest {
+impl PendingRequest<'_> {
     /// Sends the request and waits for its reply, at most `timeout`: its content, to be
     /// decoded into the caller's type.
     pub(crate) async fn send(self, timeout: Option<Duration>) -> Result<Received, Error> {
@@ -524,12 +567,13 @@ impl PendingRequest {
             frame,
             trace,
         } = self;
+        let deadline = Deadline::after(timeout);
         let call = async {
             let frame = frame?;
-            let slot = shared.request_slot().await?;
-            shared.await_reply(msg_id, frame, slot).await
+            let slot = shared.by_deadline(deadline, shared.request_slot()).await?;
+            shared.await_reply(msg_id, frame, slot, deadline).await
         };
-        stats::sent(&shared, trace, shared.within(timeout, call)).await
+        stats::sent(shared, trace, call).await
     }
 }
 
@@ -549,7 +593,7 @@ impl Drop for ForgetOnDrop<'_> {
 async fn read_loop(
     shared: Weak<Shared>,
     mut reader: FrameReader,
-    requests: mpsc::Sender<Request>,
+    requests: mpsc::UnboundedSender<Request>,
     peer_slots: Arc<Semaphore>,
 ) {
     let mut frames_read = 0_u64;
@@ -587,7 +631,7 @@ async fn read_loop(
 async fn read_one(
     shared: &Weak<Shared>,
     reader: &mut FrameReader,
-    requests: &mpsc::Sender<Request>,
+    requests: &mpsc::UnboundedSender<Request>,
     peer_slots: &Arc<Semaphore>,
 ) -> Result<bool, Error> {
     let Some((limit, limits)) = shared
@@ -618,9 +662,9 @@ async fn read_one(
                 return Ok(false);
             };
             let request = Request::new(&conn, msg_id, content, slot);
-            // Cannot wait: the channel has room for every slot. A receiver that is gone drops
-            // the request, which answers it.
-            let _ = requests.try_send(request);
+            // Never waits: the slot bounds the channel. A receiver that is gone drops the
+            // request, which answers it.
+            let _ = requests.send(request);
             Ok(true)
         }
         (msg_type @ (RESULT | EXCEPTION), msg_id, content) => {
@@ -663,11 +707,11 @@ async fn decode(conn: &Arc<Shared>, body: Body) -> Result<(u8, u64, Received), E
     };
     let body = body.into_bytes();
     let decoded = if decoded_size_hint(codec, &body) <= BLOCKING_DECODE_THRESHOLD {
-        conn.format.decode_frame(body.clone())
+        conn.format.decode_frame(body.clone(), true)
     } else {
         let format = conn.format.clone();
         let frame = body.clone();
-        let decoding = tokio::task::spawn_blocking(move || format.decode_frame(frame));
+        let decoding = tokio::task::spawn_blocking(move || format.decode_frame(frame, false));
         decoding
             .await
             .map_err(|err| Error::Protocol(format!("decoding a frame failed: {err}")))?

@@ -200,7 +200,7 @@ impl Channel {
         prefix: &str,
         method: &str,
         content: &C,
-    ) -> PendingRequest {
+    ) -> PendingRequest<'_> {
         self.shared
             .encode_request(stats::CallPath { prefix, method }, content)
     }
@@ -259,7 +259,7 @@ impl Channel {
     /// Takes the peer's requests out of the channel, for a layer that serves them for as long
     /// as the connection lives (not as long as some handle to it); `recv` then fails.
     pub(crate) fn take_requests(&self) -> Requests {
-        let (_, closed) = tokio::sync::mpsc::channel(1);
+        let (_, closed) = tokio::sync::mpsc::unbounded_channel();
         let incoming = match self.shared.incoming.try_lock() {
             Ok(mut incoming) => std::mem::replace(&mut *incoming, closed),
             // Someone waits in `recv`: they keep the requests; the taker sees none.
@@ -412,7 +412,7 @@ impl Eq for Channel {}
 
 /// The peer's requests of one connection; ends when the connection does.
 pub(crate) struct Requests {
-    incoming: tokio::sync::mpsc::Receiver<Request>,
+    incoming: tokio::sync::mpsc::UnboundedReceiver<Request>,
     connection: Weak<Shared>,
     peer: String,
     ended: CancellationToken,
@@ -568,7 +568,10 @@ impl Request {
         let content = std::mem::replace(&mut self.content, Received::from(Value::Nil));
         match self.content_value.take() {
             Some(value) => value,
-            None => content.to_value(),
+            None => content.into_value().unwrap_or_else(|err| {
+                debug!("a checked frame did not decode: {err}");
+                Value::Nil
+            }),
         }
     }
 

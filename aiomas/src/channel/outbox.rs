@@ -164,6 +164,9 @@ pub(crate) async fn write_loop(shared: Weak<Shared>, outbox: Arc<Outbox>) {
 
 async fn drain(shared: &Weak<Shared>, outbox: &Outbox) -> io::Result<()> {
     let mut batch = Vec::new();
+    // Kept from batch to batch, so that a busy connection's frames are moved without growing
+    // fresh queues each time.
+    let mut frames = Frames::default();
     loop {
         outbox.wake.notified().await;
         // Batch frames into one write: those queued already and, on a busy connection, those
@@ -177,7 +180,7 @@ async fn drain(shared: &Weak<Shared>, outbox: &Outbox) -> io::Result<()> {
             continue;
         };
         loop {
-            let result = write_queued(outbox, &mut half, &mut batch).await;
+            let result = write_queued(outbox, &mut half, &mut batch, &mut frames).await;
             if batch.capacity() > BATCH {
                 batch = Vec::new();
             }
@@ -209,42 +212,51 @@ fn take_half(outbox: &Outbox) -> Option<WriteHalf> {
     queue.half.take()
 }
 
+/// The writer's own queues: the frames taken from the outbox, and those copied into the
+/// batch and not written yet (they keep their slots until then).
+#[derive(Default)]
+struct Frames {
+    taken: VecDeque<Frame>,
+    copied: VecDeque<Frame>,
+}
+
 /// Writes every queued frame, including those queued meanwhile, then flushes.
 async fn write_queued(
     outbox: &Outbox,
     half: &mut WriteHalf,
     batch: &mut Vec<u8>,
+    frames: &mut Frames,
 ) -> io::Result<()> {
     loop {
-        let frames = {
+        {
             let mut queue = outbox.queue();
             if queue.frames.is_empty() {
                 queue.unflushed = false;
                 break;
             }
-            std::mem::take(&mut queue.frames)
-        };
+            // The outbox gets the empty queue with its capacity back.
+            std::mem::swap(&mut queue.frames, &mut frames.taken);
+        }
         // Slots are freed as their frames are written.
-        let mut written = Vec::new();
-        for frame in frames {
+        while let Some(frame) = frames.taken.pop_front() {
             let rest = &frame.bytes[frame.written..];
             if batch.len() + rest.len() > BATCH && !batch.is_empty() {
                 half.write_all(batch).await?;
                 batch.clear();
-                written.clear();
+                frames.copied.clear();
             }
             if rest.len() > BATCH {
                 half.write_all(rest).await?;
             } else {
                 batch.extend_from_slice(rest);
-                written.push(frame);
+                frames.copied.push_back(frame);
             }
         }
         if !batch.is_empty() {
             half.write_all(batch).await?;
             batch.clear();
         }
-        drop(written);
+        frames.copied.clear();
     }
     half.flush().await
 }

@@ -219,6 +219,21 @@ impl RawCall {
     }
 
     /// The content `[path, args, kwargs]` as a [`Value`], as the full decode builds it.
+    fn into_value(self) -> Result<Value, Error> {
+        let (path, args, kwargs) = self.into_parts();
+        let args = args.map(Received::into_value).collect::<Result<_, _>>()?;
+        let kwargs = kwargs
+            .into_iter()
+            .map(|(key, value)| Ok((Value::Str(key), value.into_value()?)))
+            .collect::<Result<_, Error>>()?;
+        Ok(Value::List(vec![
+            Value::Str(path),
+            Value::List(args),
+            Value::Map(kwargs),
+        ]))
+    }
+
+    /// [`into_value`](Self::into_value), keeping the call.
     fn to_value(&self) -> Result<Value, Error> {
         let arg = |range: &Range<usize>| json_direct::to_value(&self.body, range.clone());
         let args = self.args.iter().map(arg).collect::<Result<_, _>>()?;
@@ -264,7 +279,7 @@ impl Received {
         match self.0 {
             Content::Value(value) => Ok(value),
             Content::Json { body, content } => json_direct::to_value(&body, content),
-            Content::Call(call) => call.to_value(),
+            Content::Call(call) => call.into_value(),
         }
     }
 
@@ -287,7 +302,7 @@ impl Received {
         match self.0 {
             Content::Value(value) => from_value(value),
             Content::Json { body, content } => json_direct::decode(&body, content),
-            Content::Call(call) => from_value(call.to_value()?),
+            Content::Call(call) => from_value(call.into_value()?),
         }
     }
 
@@ -529,8 +544,19 @@ impl WireFormat {
     /// Decodes a frame body into `(msg_type, msg_id, content)`, keeping the content of a
     /// JSON result, or the arguments of a JSON request, in the frame, to be decoded straight
     /// into their types (see [`Received`]).
-    pub(crate) fn decode_frame(&self, body: Bytes) -> Result<(u8, u64, Received), Error> {
-        if self.builtin() == Some(Codec::Json) {
+    ///
+    /// Only RPC connections (those that carry service references, as Python's `RpcClient`
+    /// registers them) keep content in the frame: their calls and results go to typed code;
+    /// a plain channel's content is wanted as a [`Value`] anyway. And only if `in_frame`:
+    /// a large frame is decoded in full where its decode cannot stall other tasks, rather
+    /// than later, into its types, on the task that handles it.
+    pub(crate) fn decode_frame(
+        &self,
+        body: Bytes,
+        in_frame: bool,
+    ) -> Result<(u8, u64, Received), Error> {
+        let rpc = self.serializers.service_typeid().is_some();
+        if in_frame && rpc && self.builtin() == Some(Codec::Json) {
             let decoding = decode::Decoding::new(self, body.len());
             if let Some(plain) = json_direct::plain_message(&decoding, &body) {
                 let content = match plain.content {

@@ -1,7 +1,6 @@
 //! One RPC connection: the proxy to the peer's root service, and the task that serves ours.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -10,7 +9,7 @@ use tokio::task::JoinSet;
 use tracing::{debug, Instrument};
 
 use super::service::call;
-use super::{Args, Exception, FromProxy, Proxy, ReplyTo, Service};
+use super::{Args, BoxFuture, Exception, FromProxy, Proxy, ReplyTo, Service};
 use crate::channel::{Channel, Request, Requests};
 use crate::{Error, Home, ServiceRef, Value};
 
@@ -349,7 +348,13 @@ pub(crate) async fn serve(
         // then leave together in one write. Calls that wait go on in their own task, so they
         // still run concurrently.
         let span = request.span();
-        let mut call = Box::pin(handle(root.clone(), request).instrument(span));
+        let call = handle(root.clone(), request);
+        // A disabled span (no subscriber wants it) is not worth a layer polled per call.
+        let mut call: BoxFuture<'static, ()> = if span.is_disabled() {
+            Box::pin(call)
+        } else {
+            Box::pin(call.instrument(span))
+        };
         let finished =
             std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
         if !finished {

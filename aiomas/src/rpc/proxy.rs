@@ -757,15 +757,30 @@ impl<P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs> Serialize for Content<'
     }
 }
 
-/// `prefix/method`, or `method` for the root, written without building the string.
+/// `prefix/method`, or `method` for the root, joined on the stack unless it is long (the
+/// serializers' `collect_str` would allocate a `String` per call).
 struct MethodPath<'a>(&'a str, &'a str);
+
+/// Method paths up to this length are joined without allocating.
+const SHORT_PATH: usize = 128;
 
 impl Serialize for MethodPath<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            "" => s.serialize_str(self.1),
-            prefix => s.collect_str(&format_args!("{prefix}/{}", self.1)),
+        let (prefix, method) = (self.0, self.1);
+        if prefix.is_empty() {
+            return s.serialize_str(method);
         }
+        let len = prefix.len() + 1 + method.len();
+        if len > SHORT_PATH {
+            return s.serialize_str(&format!("{prefix}/{method}"));
+        }
+        let mut joined = [0; SHORT_PATH];
+        joined[..prefix.len()].copy_from_slice(prefix.as_bytes());
+        joined[prefix.len()] = b'/';
+        joined[prefix.len() + 1..len].copy_from_slice(method.as_bytes());
+        // Two strings joined by an ASCII byte are UTF-8 again.
+        let path = std::str::from_utf8(&joined[..len]).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(path)
     }
 }
 
