@@ -137,6 +137,7 @@
 #![deny(missing_debug_implementations)]
 
 pub mod agent;
+mod boxed;
 pub mod channel;
 pub mod clock;
 pub mod codec;

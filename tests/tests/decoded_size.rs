@@ -130,6 +130,28 @@ fn a_frame_over_the_decoded_cap_closes_its_connection_early_and_the_server_keeps
         .block_on(refuse_a_frame_over_the_cap());
 }
 
+/// Sends `frame` to the server at `port`, which must close the connection without a reply,
+/// allocating no more than the frame's bytes (our copy being written, the server's read buffer
+/// as it grows) and the decoded-size `cap`.
+async fn refused_within_the_cap(port: u16, frame: &[u8], cap: usize) {
+    let before = ALLOCATOR.current_usage();
+    ALLOCATOR.reset_peak_usage();
+    let mut raw = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    raw.write_all(frame).await.unwrap();
+    let mut rest = Vec::new();
+    let read = within(10.0, "the server closes", raw.read_to_end(&mut rest)).await;
+    assert!(read.is_ok() || rest.is_empty(), "{read:?}");
+    assert!(rest.is_empty(), "the server replied {} bytes", rest.len());
+    let peak = ALLOCATOR.peak_usage().saturating_sub(before);
+    let allowed = 3 * frame.len() + cap + 2 * MIB;
+    assert!(
+        peak <= allowed,
+        "peak {} MiB while refusing the frame, allowed {} MiB",
+        peak / MIB,
+        allowed / MIB
+    );
+}
+
 async fn refuse_a_frame_over_the_cap() {
     let cap = MIB;
     let options = ChannelOptions::default().max_decoded_size(cap);
@@ -141,28 +163,72 @@ async fn refuse_a_frame_over_the_cap() {
     let mut frame = (body.len() as u32).to_be_bytes().to_vec();
     frame.extend_from_slice(&body);
     drop(body);
-    let before = ALLOCATOR.current_usage();
-    ALLOCATOR.reset_peak_usage();
-    let mut raw = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    raw.write_all(&frame).await.unwrap();
-    // The server closes the connection without a reply.
-    let mut rest = Vec::new();
-    let read = within(10.0, "the server closes", raw.read_to_end(&mut rest)).await;
-    assert!(read.is_ok() || rest.is_empty(), "{read:?}");
-    assert!(rest.is_empty(), "the server replied {} bytes", rest.len());
-    let peak = ALLOCATOR.peak_usage().saturating_sub(before);
-    // The frame's bytes (our copy being written, the server's read buffer as it grows) plus
-    // the cap: decoding stopped at the cap instead of building ~200 MiB of values first.
-    let allowed = 3 * frame.len() + cap + 2 * MIB;
-    assert!(
-        peak <= allowed,
-        "peak {} MiB while refusing the frame, allowed {} MiB",
-        peak / MIB,
-        allowed / MIB
-    );
+    // Decoding stops at the cap instead of building ~200 MiB of values first.
+    refused_within_the_cap(port, &frame, cap).await;
 
     // A good client is still served.
     assert_works(&addr, options).await;
     within(10.0, "close", server.close()).await;
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// A typed argument is decoded straight from the frame (no `Value` tree), within the same
+/// budget: a frame whose argument decodes to more than the cap closes its connection without
+/// a reply, as a `Value` argument's frame does, and one within the cap is served.
+#[test]
+fn a_typed_argument_over_the_decoded_cap_closes_its_connection_and_one_within_is_served() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(typed_argument_within_the_cap());
+}
+
+/// `count(items)` requested with `items` a list of `len` empty strings, as a frame.
+fn count_request(len: usize) -> Vec<u8> {
+    let body = format!(
+        r#"[0,1,["count",[[{}]],{{}}]]"#,
+        vec![r#""""#; len].join(",")
+    );
+    let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+    frame.extend_from_slice(body.as_bytes());
+    frame
+}
+
+async fn typed_argument_within_the_cap() {
+    use aiomas::rpc::{self, Args, Exception, ServiceMap};
+
+    // Small frames (under 64 KiB) are decoded in place; this cap is well below what they can
+    // decode to.
+    let cap = 256 * 1024;
+    let options = ChannelOptions::default().max_decoded_size(cap);
+    let count = |mut args: Args| async move {
+        let items: Vec<String> = args.required("items")?;
+        args.finish()?;
+        Ok::<_, Exception>(items.len())
+    };
+    let service = ServiceMap::new().function("count", count);
+    let server = rpc::start_server(Addr::tcp("127.0.0.1", 0), service, options)
+        .await
+        .unwrap();
+    let port = server.addr().port().unwrap();
+
+    // 1,000 empty strings: some 32 KiB of values, within the cap.
+    let mut raw = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    raw.write_all(&count_request(1_000)).await.unwrap();
+    let mut header = [0; 4];
+    within(10.0, "the reply", raw.read_exact(&mut header))
+        .await
+        .unwrap();
+    let mut reply = vec![0; u32::from_be_bytes(header) as usize];
+    raw.read_exact(&mut reply).await.unwrap();
+    assert_eq!(reply, b"[1,1,1000]");
+
+    // 20,000 in a 60 KB frame: some 640 KiB of values (each empty string is a 32-byte slot).
+    let frame = count_request(20_000);
+    assert!(frame.len() < 64 * 1024);
+    refused_within_the_cap(port, &frame, cap).await;
+    within(10.0, "close", server.close()).await;
 }

@@ -133,8 +133,9 @@ fn method(method: &Method) -> TokenStream {
         .iter()
         .rev()
         .fold(quote!(()), |rest, arg| quote!((#arg, #rest)));
-    let rest_args = rest_args.unwrap_or_else(|| quote!(::std::vec::Vec::new()));
-    let rest_kwargs = rest_kwargs.unwrap_or_else(|| quote!(::std::vec::Vec::new()));
+    // `()` without catch-alls: no `Value` encoding is compiled for the call.
+    let rest_args = rest_args.unwrap_or_else(|| quote!(()));
+    let rest_kwargs = rest_kwargs.unwrap_or_else(|| quote!(()));
     let ok = method.ret.ok_type();
     let inner = inner();
     // Not `Proxy::invoke`: awaiting a future generic over an undecodable `T` reports the missing

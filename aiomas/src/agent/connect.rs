@@ -1,12 +1,14 @@
 //! Connecting to agents in other containers: one shared connection per container, and the
 //! `validate_aid` check of the agent id (Python's `Container.connect`).
 
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
 use super::url::{parse_agent_url, python_repr};
 use super::Container;
+use crate::boxed::boxed;
 use crate::channel::{Addr, Retry};
 use crate::error::{ConnectionError, ConnectionErrorKind};
 use crate::rpc::{self, FromProxy, Proxy, RpcClient};
@@ -46,18 +48,24 @@ impl Container {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn connect(&self, url: &str, retry: Retry) -> Result<Proxy, Error> {
-        self.ensure_running()?;
-        let (addr, aid) = parse_agent_url(url)?;
-        let root = if self.names_itself(&addr) {
-            Proxy::local(self.inner.local.clone(), "")
-                .with_timeout(self.inner.options.get_call_timeout())
-        } else {
-            self.connection(&addr, retry).await?.remote()
-        };
-        let class_name = self.validate(&root, &addr, &aid).await?;
-        let label = format!("{class_name}Proxy('{url}')");
-        Ok(root.child("agents").child(&aid).with_label(label))
+    pub fn connect<'a>(
+        &'a self,
+        url: &'a str,
+        retry: Retry,
+    ) -> impl Future<Output = Result<Proxy, Error>> + Send + 'a {
+        boxed(async move {
+            self.ensure_running()?;
+            let (addr, aid) = parse_agent_url(url)?;
+            let root = if self.names_itself(&addr) {
+                Proxy::local(self.inner.local.clone(), "")
+                    .with_timeout(self.inner.options.get_call_timeout())
+            } else {
+                self.connection(&addr, retry).await?.remote()
+            };
+            let class_name = self.validate(&root, &addr, &aid).await?;
+            let label = format!("{class_name}Proxy('{url}')");
+            Ok(root.child("agents").child(&aid).with_label(label))
+        })
     }
 
     /// Like [`connect`](Self::connect), returning a typed proxy (`CalleeProxy`).

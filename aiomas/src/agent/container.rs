@@ -18,6 +18,7 @@ use super::lifecycle::{TaskOutput, TaskScope};
 use super::table::{AgentTable, ContainerService, Reservation, Slot};
 use super::url::base_url;
 use super::{Agent, AgentContext, AgentHandle, ContainerOptions};
+use crate::boxed::boxed;
 use crate::channel::{Addr, ChannelOptions, Stats, StatsGroup};
 use crate::clock::{Clock, ScopedClock};
 use crate::error::{ConnectionError, ConnectionErrorKind};
@@ -92,48 +93,53 @@ impl Container {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn create(addr: Addr, options: ContainerOptions) -> Result<Container, Error> {
-        let addr = match addr {
-            Addr::Tcp { host, port } if host.is_empty() => Addr::tcp("0.0.0.0", port),
-            other => other,
-        };
-        let agents = Arc::new(AgentTable::default());
-        let root = Root::new(Arc::new(ContainerService {
-            agents: agents.clone(),
-        }));
-        let stats = Arc::new(StatsGroup::default());
-        let mut channel_options = options.channel_options();
-        channel_options.stats = Some(stats.clone());
-        let server =
-            rpc::start_server_with_root(addr, root.clone(), channel_options.clone(), |_| {})
-                .await?;
-        let local = LocalEndpoint::open(&root, super::connect::origin_name(server.addr()));
-        let timers = Arc::new(ScopedClock::new(options.clock));
-        let container = Container {
-            inner: Arc::new(Inner {
-                base_url: base_url(server.addr()),
-                clock: timers.clone(),
-                timers,
-                options: channel_options,
-                validate_timeout: options.validate_timeout,
-                agents,
-                root,
-                local,
-                server: Mutex::new(Some(Arc::new(server))),
-                outgoing: Mutex::default(),
-                validated: Mutex::default(),
-                tasks: TaskScope {
-                    tracker: TaskTracker::new(),
-                    stop: CancellationToken::new(),
-                    on_failure: options.on_task_failure,
-                    agent: None,
-                },
-                shut_down: AtomicBool::new(false),
-                stats,
-            }),
-        };
-        debug!("started {container}");
-        Ok(container)
+    pub fn create(
+        addr: Addr,
+        options: ContainerOptions,
+    ) -> impl Future<Output = Result<Container, Error>> + Send {
+        boxed(async move {
+            let addr = match addr {
+                Addr::Tcp { host, port } if host.is_empty() => Addr::tcp("0.0.0.0", port),
+                other => other,
+            };
+            let agents = Arc::new(AgentTable::default());
+            let root = Root::new(Arc::new(ContainerService {
+                agents: agents.clone(),
+            }));
+            let stats = Arc::new(StatsGroup::default());
+            let mut channel_options = options.channel_options();
+            channel_options.stats = Some(stats.clone());
+            let server =
+                rpc::start_server_with_root(addr, root.clone(), channel_options.clone(), |_| {})
+                    .await?;
+            let local = LocalEndpoint::open(&root, super::connect::origin_name(server.addr()));
+            let timers = Arc::new(ScopedClock::new(options.clock));
+            let container = Container {
+                inner: Arc::new(Inner {
+                    base_url: base_url(server.addr()),
+                    clock: timers.clone(),
+                    timers,
+                    options: channel_options,
+                    validate_timeout: options.validate_timeout,
+                    agents,
+                    root,
+                    local,
+                    server: Mutex::new(Some(Arc::new(server))),
+                    outgoing: Mutex::default(),
+                    validated: Mutex::default(),
+                    tasks: TaskScope {
+                        tracker: TaskTracker::new(),
+                        stop: CancellationToken::new(),
+                        on_failure: options.on_task_failure,
+                        agent: None,
+                    },
+                    shut_down: AtomicBool::new(false),
+                    stats,
+                }),
+            };
+            debug!("started {container}");
+            Ok(container)
+        })
     }
 
     /// Creates a container with default options on `addr` (`"HOST:PORT"`, port 0 picks a free
@@ -521,9 +527,11 @@ impl Container {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn shutdown(&self) {
+    pub fn shutdown(&self) -> impl Future<Output = ()> + Send + 'static {
         let this = self.clone();
-        let _ = tokio::spawn(async move { this.shut_down().await }).await;
+        boxed(async move {
+            let _ = tokio::spawn(async move { this.shut_down().await }).await;
+        })
     }
 
     async fn shut_down(&self) {

@@ -707,11 +707,11 @@ async fn decode(conn: &Arc<Shared>, body: Body) -> Result<(u8, u64, Received), E
     };
     let body = body.into_bytes();
     let decoded = if decoded_size_hint(codec, &body) <= BLOCKING_DECODE_THRESHOLD {
-        conn.format.decode_frame(body.clone())
+        conn.format.decode_frame(body.clone(), true)
     } else {
         let format = conn.format.clone();
         let frame = body.clone();
-        let decoding = tokio::task::spawn_blocking(move || format.decode_frame(frame));
+        let decoding = tokio::task::spawn_blocking(move || format.decode_frame(frame, false));
         decoding
             .await
             .map_err(|err| Error::Protocol(format!("decoding a frame failed: {err}")))?

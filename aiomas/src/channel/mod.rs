@@ -568,7 +568,10 @@ impl Request {
         let content = std::mem::replace(&mut self.content, Received::from(Value::Nil));
         match self.content_value.take() {
             Some(value) => value,
-            None => content.to_value(),
+            None => content.into_value().unwrap_or_else(|err| {
+                debug!("a checked frame did not decode: {err}");
+                Value::Nil
+            }),
         }
     }
 

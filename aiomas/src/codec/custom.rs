@@ -175,7 +175,11 @@ impl MessageCodec for Codec {
             custom: None,
             ..message.format.clone()
         };
-        format.encode_builtin(None, message.message, out)
+        // Through a `Value` (the same bytes, see `wire`): written straight from the
+        // `dyn erased_serde::Serialize`, it compiled erased-serde's whole serializer adapter once
+        // per serializer type of the built-in formats, a tenth of this crate's machine code.
+        let value = crate::to_value(message.message)?;
+        format.encode_builtin(None, &value, out)
     }
 
     fn decode(&self, body: &[u8], message: &mut Incoming<'_>) -> Result<(), Error> {

@@ -52,13 +52,7 @@ pub(super) enum PlainContent {
 /// `[0, msg_id, [path, args, kwargs]]` that can be decoded straight into types (see the
 /// module docs); `None` leaves it to the full decode.
 pub(super) fn plain_message(decoding: &Decoding<'_>, body: &[u8]) -> Option<Plain> {
-    let text = std::str::from_utf8(body).ok()?;
-    let mut parser = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        decoding,
-    };
+    let mut parser = Parser::new(decoding, body).ok()?;
     parser.skip_whitespace();
     if parser.peek() != Some(b'[') {
         return None;
@@ -294,18 +288,11 @@ impl<'a> Parser<'a> {
 /// Deserializes the content `range` of a body that [`plain_message`] accepted into `R`,
 /// exactly as `from_value` would deserialize its [`Value`].
 pub(super) fn decode<R: DeserializeOwned>(body: &[u8], range: Range<usize>) -> Result<R, Error> {
-    let text = std::str::from_utf8(&body[range])
-        .map_err(|err| Error::Deserialization(format!("invalid UTF-8 in json text: {err}")))?;
     // Scanned within the frame's budget already; this one only bounds the `Value`s of enums.
     let format = WireFormat::new(Codec::Json, Serializers::default());
-    let decoding = Decoding::new(&format, text.len());
+    let decoding = Decoding::new(&format, range.len());
     let mut direct = Direct {
-        parser: Parser {
-            text,
-            bytes: text.as_bytes(),
-            pos: 0,
-            decoding: &decoding,
-        },
+        parser: Parser::new(&decoding, &body[range])?,
         depth: 1,
     };
     R::deserialize(&mut direct)

@@ -12,14 +12,7 @@ use crate::Error;
 
 /// Parses one JSON document (surrounding whitespace allowed) within `decoding`'s budget.
 pub(super) fn parse(decoding: &Decoding<'_>, body: &[u8]) -> Result<Value, Error> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| Error::Deserialization(format!("invalid UTF-8 in json text: {e}")))?;
-    let mut parser = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        decoding,
-    };
+    let mut parser = Parser::new(decoding, body)?;
     parser.skip_whitespace();
     let value = parser.value(0)?;
     parser.skip_whitespace();
@@ -38,6 +31,18 @@ pub(super) struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
+    /// A parser at the start of `body`, which must be UTF-8.
+    pub(super) fn new(decoding: &'a Decoding<'a>, body: &'a [u8]) -> Result<Self, Error> {
+        let text = std::str::from_utf8(body)
+            .map_err(|e| Error::Deserialization(format!("invalid UTF-8 in json text: {e}")))?;
+        Ok(Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            decoding,
+        })
+    }
+
     pub(super) fn error(&self, what: &str) -> Error {
         let before = &self.bytes[..self.pos.min(self.bytes.len())];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;

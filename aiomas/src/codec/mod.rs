@@ -48,7 +48,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use crate::value::{from_value, Home, ServiceRef, Value};
+use crate::value::{from_value, Home, ServiceRef, Tape, Value};
 use crate::Error;
 
 pub use custom::{Incoming, MessageCodec, Outgoing};
@@ -179,6 +179,8 @@ enum Content {
     },
     /// A JSON request's content `[path, args, kwargs]` that passed it.
     Call(RawCall),
+    /// An in-process call's argument or result, copied into a tape.
+    Tape(Tape),
 }
 
 /// A request's content `[path, args, kwargs]` whose arguments are still in the frame.
@@ -219,6 +221,21 @@ impl RawCall {
     }
 
     /// The content `[path, args, kwargs]` as a [`Value`], as the full decode builds it.
+    fn into_value(self) -> Result<Value, Error> {
+        let (path, args, kwargs) = self.into_parts();
+        let args = args.map(Received::into_value).collect::<Result<_, _>>()?;
+        let kwargs = kwargs
+            .into_iter()
+            .map(|(key, value)| Ok((Value::Str(key), value.into_value()?)))
+            .collect::<Result<_, Error>>()?;
+        Ok(Value::List(vec![
+            Value::Str(path),
+            Value::List(args),
+            Value::Map(kwargs),
+        ]))
+    }
+
+    /// [`into_value`](Self::into_value), keeping the call.
     fn to_value(&self) -> Result<Value, Error> {
         let arg = |range: &Range<usize>| json_direct::to_value(&self.body, range.clone());
         let args = self.args.iter().map(arg).collect::<Result<_, _>>()?;
@@ -264,7 +281,8 @@ impl Received {
         match self.0 {
             Content::Value(value) => Ok(value),
             Content::Json { body, content } => json_direct::to_value(&body, content),
-            Content::Call(call) => call.to_value(),
+            Content::Call(call) => call.into_value(),
+            Content::Tape(tape) => Ok(tape.into_value()),
         }
     }
 
@@ -275,6 +293,7 @@ impl Received {
             Content::Value(value) => Ok(value.clone()),
             Content::Json { body, content } => json_direct::to_value(body, content.clone()),
             Content::Call(call) => call.to_value(),
+            Content::Tape(tape) => Ok(tape.to_value()),
         };
         value.unwrap_or_else(|err| {
             tracing::debug!("a checked frame did not decode: {err}");
@@ -287,7 +306,8 @@ impl Received {
         match self.0 {
             Content::Value(value) => from_value(value),
             Content::Json { body, content } => json_direct::decode(&body, content),
-            Content::Call(call) => from_value(call.to_value()?),
+            Content::Call(call) => from_value(call.into_value()?),
+            Content::Tape(tape) => tape.decode(),
         }
     }
 
@@ -320,6 +340,12 @@ impl Received {
 impl From<Value> for Received {
     fn from(value: Value) -> Self {
         Received(Content::Value(value))
+    }
+}
+
+impl From<Tape> for Received {
+    fn from(tape: Tape) -> Self {
+        Received(Content::Tape(tape))
     }
 }
 
@@ -529,8 +555,19 @@ impl WireFormat {
     /// Decodes a frame body into `(msg_type, msg_id, content)`, keeping the content of a
     /// JSON result, or the arguments of a JSON request, in the frame, to be decoded straight
     /// into their types (see [`Received`]).
-    pub(crate) fn decode_frame(&self, body: Bytes) -> Result<(u8, u64, Received), Error> {
-        if self.builtin() == Some(Codec::Json) {
+    ///
+    /// Only RPC connections (those that carry service references, as Python's `RpcClient`
+    /// registers them) keep content in the frame: their calls and results go to typed code;
+    /// a plain channel's content is wanted as a [`Value`] anyway. And only if `in_frame`:
+    /// a large frame is decoded in full where its decode cannot stall other tasks, rather
+    /// than later, into its types, on the task that handles it.
+    pub(crate) fn decode_frame(
+        &self,
+        body: Bytes,
+        in_frame: bool,
+    ) -> Result<(u8, u64, Received), Error> {
+        let rpc = self.serializers.service_typeid().is_some();
+        if in_frame && rpc && self.builtin() == Some(Codec::Json) {
             let decoding = decode::Decoding::new(self, body.len());
             if let Some(plain) = json_direct::plain_message(&decoding, &body) {
                 let content = match plain.content {

@@ -98,7 +98,7 @@ pub mod __private {
 
     pub use super::proxy::decode_result;
 
-    pub use super::proxy::{ArgList, KwList, TypedCall};
+    pub use super::proxy::{ArgList, KwList, RestArgs, RestKwargs, TypedCall};
 
     /// Encodes an exposed method's result with the call's [`ReplyTo`](super::ReplyTo).
     pub fn reply<T: Serialize + ?Sized>(

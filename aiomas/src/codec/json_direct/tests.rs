@@ -26,7 +26,7 @@ fn json() -> WireFormat {
 /// The content of the result frame `[1, 7, content]`, decoded by `format`.
 fn received(format: &WireFormat, content: &str) -> Result<Received, Error> {
     let frame = format!("[1, 7, {content}]");
-    let (msg_type, msg_id, received) = format.decode_frame(Bytes::from(frame))?;
+    let (msg_type, msg_id, received) = format.decode_frame(Bytes::from(frame), true)?;
     assert_eq!((msg_type, msg_id), (1, 7));
     Ok(received)
 }
@@ -173,7 +173,7 @@ fn wrapped_values_are_left_to_the_full_decode() {
         let format = json();
         let frame = format!("[1, 7, {bad}]");
         let old = format.decode_message(frame.as_bytes()).unwrap_err();
-        let new = format.decode_frame(Bytes::from(frame)).unwrap_err();
+        let new = format.decode_frame(Bytes::from(frame), true).unwrap_err();
         assert_eq!(new.to_string(), old.to_string());
     }
 }
@@ -195,7 +195,7 @@ fn other_messages_and_bad_frames_are_decoded_as_before() {
         "",
     ] {
         let old = format.decode_message(frame.as_bytes());
-        let new = format.decode_frame(Bytes::from(frame));
+        let new = format.decode_frame(Bytes::from(frame), true);
         match (old, new) {
             (Ok((t, id, value)), Ok((t2, id2, received))) => {
                 assert!(!is_direct(&received), "{frame}");
@@ -232,7 +232,7 @@ fn a_typed_result_stays_within_the_decoded_size_budget() {
     for (limit, fits) in [(charged, true), (charged - 1, false)] {
         let format = json().with_decoded_limit(limit);
         let old = format.decode_message(frame.as_bytes());
-        let new = format.decode_frame(Bytes::from(frame.clone()));
+        let new = format.decode_frame(Bytes::from(frame.clone()), true);
         assert_eq!(old.is_ok(), fits);
         match new {
             Ok((_, _, received)) => {

@@ -24,7 +24,9 @@ fn json() -> WireFormat {
 fn both(args: &str, kwargs: &str) -> (Option<Args>, Args) {
     let frame = format!(r#"[0, 3, ["agents/0/f", [{args}], {{{kwargs}}}]]"#);
     let format = json();
-    let (_, _, received) = format.decode_frame(Bytes::from(frame.clone())).unwrap();
+    let (_, _, received) = format
+        .decode_frame(Bytes::from(frame.clone()), true)
+        .unwrap();
     let direct = received
         .into_call()
         .ok()
