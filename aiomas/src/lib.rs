@@ -124,7 +124,7 @@
 //!   mosaik-api-v3's command line (clap, tracing-subscriber).
 //!
 //! With `default-features = false` a small crate builds without rustls, ring, clap and a C
-//! compiler run, in about 60% of the CPU time it took before these features existed. The library asks tokio for `rt`, `net`, `io-util`, `sync`,
+//! compiler run, in about 62% of the CPU time it took before these features existed. The library asks tokio for `rt`, `net`, `io-util`, `sync`,
 //! `time`, `macros` and `signal`; a binary adds the runtime it wants (e.g. `rt-multi-thread`).
 //!
 //! # Portability

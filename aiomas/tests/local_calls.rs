@@ -6,6 +6,7 @@
 //! a remote one (a second container connecting to the same agent over TCP), and the two
 //! outcomes are compared whole.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -120,6 +121,29 @@ impl Subject {
     #[expose]
     fn kept(&self) -> Vec<i64> {
         self.kept.lock().unwrap().clone()
+    }
+
+    /// Python's catch-alls next to a default.
+    #[expose]
+    fn gather(
+        &self,
+        first: i64,
+        #[args] rest: Vec<Value>,
+        #[default(1.5)] scale: f64,
+        #[kwargs] options: BTreeMap<String, Value>,
+    ) -> (i64, Vec<Value>, f64, BTreeMap<String, Value>) {
+        (first, rest, scale, options)
+    }
+
+    /// `n` typed calls bouncing between this agent and `other`, each awaiting the next.
+    #[expose]
+    async fn countdown_typed(&self, n: u64, other: Proxy) -> Result<u64, Error> {
+        if n == 0 {
+            return Ok(0);
+        }
+        let other = SubjectProxy::from_proxy(other);
+        let me = Proxy::from_ref(self.ctx.me());
+        Ok(other.countdown_typed(n - 1, me).await? + 1)
     }
 
     /// Not exposed: calling it is a `LookupError`.
@@ -356,6 +380,109 @@ async fn typed_proxies_take_the_local_path_too() {
         failure(local.fail("typed".into()).await),
         failure(remote.fail("typed".into()).await)
     );
+    world.home.shutdown().await;
+    world.away.shutdown().await;
+}
+
+/// The subject as a caller may declare it, with other types than the subject's own: the
+/// callee's decoding (or the caller's, of the result) fails as it would remotely.
+#[aiomas::proxy]
+trait Loose {
+    async fn add(&self, a: String) -> i64;
+    async fn kept(&self) -> Vec<String>;
+    async fn gather(&self, first: f64, #[args] rest: Vec<i64>, scale: String) -> Value;
+}
+
+/// A typed outcome, for comparing the two ways whole.
+fn seen_typed<T: std::fmt::Debug>(outcome: Result<T, Error>) -> Seen {
+    seen(outcome.map(|value| Value::from(format!("{value:?}"))))
+}
+
+#[tokio::test]
+async fn typed_calls_give_identical_outcomes_both_ways() {
+    let world = world().await;
+    let (local, remote) = (world.local().await, world.remote().await);
+    let mut outcomes: [Vec<Seen>; 2] = Default::default();
+    for (side, outcomes) in [&local, &remote].into_iter().zip(&mut outcomes) {
+        let typed = SubjectProxy::from_proxy(side.proxy.clone());
+        let loose = LooseProxy::from_proxy(side.proxy.clone());
+        let nested = Value::Map(vec![
+            ("ünïcødé".into(), Value::List(vec![1.into(), Value::Nil])),
+            ("big".into(), Value::UInt(u64::MAX)),
+            (
+                "date".into(),
+                "2016-02-28T12:00:00+01:00"
+                    .parse::<aiomas::Date>()
+                    .unwrap()
+                    .into(),
+            ),
+        ]);
+        outcomes.push(seen_typed(typed.echo(nested).await));
+        outcomes.push(seen_typed(typed.add(1, 2).await));
+        let options = BTreeMap::from([("k".to_owned(), Value::from("v"))]);
+        let rest = vec![Value::from(2), Value::from("x")];
+        outcomes.push(seen_typed(typed.gather(1, rest, 3.0, options).await));
+        outcomes.push(seen_typed(
+            typed.gather(1, vec![], 1.5, BTreeMap::new()).await,
+        ));
+        outcomes.push(seen_typed(
+            typed.call_back(side.partner.clone(), "ping".into()).await,
+        ));
+        outcomes.push(seen_typed(
+            typed.countdown_typed(12, side.partner.clone()).await,
+        ));
+        // Wrong types: the callee's TypeError, then the caller's own decoding error.
+        outcomes.push(seen_typed(loose.add("one".into()).await));
+        typed.keep(vec![1, 2]).await.unwrap();
+        outcomes.push(seen_typed(loose.kept().await));
+        outcomes.push(seen_typed(loose.gather(1.0, vec![2], "big".into()).await));
+        outcomes.push(seen_typed(typed.explode().await));
+    }
+    let [local_seen, remote_seen] = outcomes;
+    for (local, remote) in local_seen.iter().zip(&remote_seen) {
+        assert_eq!(local, remote, "local vs remote");
+    }
+    assert_eq!(local_seen.len(), remote_seen.len());
+    let kinds: Vec<_> = local_seen
+        .iter()
+        .map(|seen| match seen {
+            Seen::Remote { kind, .. } => kind.clone().unwrap_or_default(),
+            Seen::Ok(_) => "ok".into(),
+            Seen::Other(other) => other.split('(').next().unwrap_or_default().to_owned(),
+        })
+        .collect();
+    let expected = [
+        "ok",
+        "ok",
+        "ok",
+        "ok",
+        "ok",
+        "ok",
+        "TypeError",
+        "Deserialization",
+        "TypeError",
+        "RuntimeError",
+    ];
+    assert_eq!(kinds, expected, "{local_seen:#?}");
+    world.home.shutdown().await;
+    world.away.shutdown().await;
+}
+
+#[tokio::test]
+async fn typed_arguments_and_results_are_copies() {
+    let world = world().await;
+    let local = SubjectProxy::from_proxy(world.local().await.proxy);
+    let mut items = vec![1, 2, 3];
+    local.keep(items.clone()).await.unwrap();
+    items.push(4);
+    let mut kept = local.kept().await.unwrap();
+    assert_eq!(
+        kept,
+        [1, 2, 3],
+        "the caller's change does not reach the callee"
+    );
+    kept.clear();
+    assert_eq!(local.kept().await.unwrap(), [1, 2, 3], "nor the result's");
     world.home.shutdown().await;
     world.away.shutdown().await;
 }

@@ -48,7 +48,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use crate::value::{from_value, Home, ServiceRef, Value};
+use crate::value::{from_value, Home, ServiceRef, Tape, Value};
 use crate::Error;
 
 pub use custom::{Incoming, MessageCodec, Outgoing};
@@ -214,6 +214,8 @@ enum Content {
     },
     /// A JSON request's content `[path, args, kwargs]` that passed it.
     Call(RawCall),
+    /// An in-process call's argument or result, copied into a tape.
+    Tape(Tape),
 }
 
 /// A request's content `[path, args, kwargs]` whose arguments are still in the frame.
@@ -315,6 +317,7 @@ impl Received {
             Content::Value(value) => Ok(value),
             Content::Json { body, content } => json_direct::to_value(&body, content),
             Content::Call(call) => call.into_value(),
+            Content::Tape(tape) => Ok(tape.into_value()),
         }
     }
 
@@ -325,6 +328,7 @@ impl Received {
             Content::Value(value) => Ok(value.clone()),
             Content::Json { body, content } => json_direct::to_value(body, content.clone()),
             Content::Call(call) => call.to_value(),
+            Content::Tape(tape) => Ok(tape.to_value()),
         };
         value.unwrap_or_else(|err| {
             tracing::debug!("a checked frame did not decode: {err}");
@@ -338,6 +342,7 @@ impl Received {
             Content::Value(value) => from_value(value),
             Content::Json { body, content } => json_direct::decode(&body, content),
             Content::Call(call) => from_value(call.into_value()?),
+            Content::Tape(tape) => tape.decode(),
         }
     }
 
@@ -370,6 +375,12 @@ impl Received {
 impl From<Value> for Received {
     fn from(value: Value) -> Self {
         Received(Content::Value(value))
+    }
+}
+
+impl From<Tape> for Received {
+    fn from(tape: Tape) -> Self {
+        Received(Content::Tape(tape))
     }
 }
 

@@ -8,13 +8,16 @@ use serde::de::DeserializeOwned;
 
 use super::{Exception, ReplyTo};
 use crate::codec::{RawArgs, RawCall, Received};
+use crate::value::TapeItems;
 use crate::{Error, Value};
 
-/// The positional arguments: values, or still in the request's frame.
+/// The positional arguments: values, still in the request's frame, or the items of an
+/// in-process call's tape.
 #[derive(Debug)]
 enum Positional {
     Values(std::vec::IntoIter<Value>),
     Raw(RawArgs),
+    Tape(TapeItems),
 }
 
 impl Iterator for Positional {
@@ -24,6 +27,7 @@ impl Iterator for Positional {
         match self {
             Positional::Values(values) => values.next().map(Received::from),
             Positional::Raw(raw) => raw.next(),
+            Positional::Tape(items) => items.next().map(Received::from),
         }
     }
 
@@ -31,6 +35,7 @@ impl Iterator for Positional {
         match self {
             Positional::Values(values) => values.size_hint(),
             Positional::Raw(raw) => raw.size_hint(),
+            Positional::Tape(items) => (items.len(), Some(items.len())),
         }
     }
 }
@@ -194,6 +199,19 @@ impl Args {
             path,
             Args::with(function, Positional::Raw(positional), keywords),
         )
+    }
+
+    /// Arguments of an in-process call: the positional ones are the items of a tape (copies
+    /// the caller made), and the result goes into a tape too.
+    pub(crate) fn local(
+        function: &str,
+        positional: TapeItems,
+        keywords: Vec<(String, Value)>,
+    ) -> Self {
+        let mut args = Args::new(function, Vec::new(), keywords);
+        args.positional = Positional::Tape(positional);
+        args.reply_to = ReplyTo::tape();
+        args
     }
 
     fn with(function: String, positional: Positional, keywords: Vec<(String, Received)>) -> Self {

@@ -1,8 +1,10 @@
 //! Calls to services of this very process (a container's own agents) without a socket and
 //! without encoding: the in-container fast path.
 //!
-//! A call keeps the semantics of a remote one. Its arguments and result are [`Value`] trees
-//! the proxies build afresh (so caller and callee share nothing by reference); it is resolved
+//! A call keeps the semantics of a remote one. Its arguments and result are copies the callee
+//! and caller own (so they share nothing by reference): [`Value`](crate::Value) trees for
+//! dynamic proxies, tapes for typed ones (a `Value` tree laid out flat on reused buffers, read
+//! back exactly as the tree would be, so values and errors are the same); it is resolved
 //! by the same router with the same exceptions, which reach the caller as the same
 //! [`Error::Remote`]; it runs inline until it first waits and then as a task of its own, owned
 //! by the endpoint (as the connection server runs remote calls); service references in it stay
@@ -20,10 +22,10 @@ use crate::shutdown::CancellationToken;
 use crate::shutdown::TaskTracker;
 use tokio::sync::oneshot;
 
-use super::service::call;
-use super::{Args, Exception, Root};
+use super::service::call_shared;
+use super::{Args, Exception, Reply, Root};
 use crate::error::{ConnectionError, ConnectionErrorKind};
-use crate::{Error, RemoteError, Value};
+use crate::{Error, RemoteError};
 
 /// How many local calls may run inline inside one another (a calls b calls c ... before any
 /// of them waits) before the next one goes to a task of its own. Inline polling nests stack
@@ -42,7 +44,7 @@ thread_local! {
 }
 
 /// The outcome of one call, as the router produced it.
-type Outcome = Result<Value, Exception>;
+type Outcome = Result<Reply, Exception>;
 
 /// The in-process door to a root service: what proxies to that root's services call when
 /// they live in the same process. Registered by root id, so a [`ServiceRef`](crate::ServiceRef)
@@ -123,13 +125,13 @@ impl LocalEndpoint {
     }
 
     /// Runs `path` with `args` on the root, as the connection server runs a remote request.
-    pub(crate) async fn call(&self, path: String, args: Args) -> Result<Value, Error> {
+    pub(crate) async fn call(&self, path: String, args: Args) -> Result<Reply, Error> {
         let root = match self.root.upgrade() {
             Some(root) if !self.closed.is_cancelled() => root,
             _ => return Err(self.closed_error()),
         };
         let mut run: Pin<Box<dyn Future<Output = Outcome> + Send>> =
-            Box::pin(async move { call(&*root.service, &path, args).await?.into_value() });
+            Box::pin(call_shared(root.service.clone(), path, args));
         // Inline until it first waits (unless calls already nest deeply on this thread).
         if INLINE_DEPTH.get() < MAX_INLINE_LOCAL_CALLS {
             let first = std::future::poll_fn(|cx| {
@@ -163,7 +165,7 @@ impl LocalEndpoint {
     }
 
     /// The error a remote caller gets for `exc`.
-    fn exception(&self, exc: &Exception) -> Error {
+    pub(crate) fn exception(&self, exc: &Exception) -> Error {
         RemoteError::from_exception(&self.origin, exc.kind(), exc.message()).into()
     }
 }

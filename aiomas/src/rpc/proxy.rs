@@ -5,16 +5,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use std::future::Future;
+use std::task::Poll;
 
 use serde::de::DeserializeOwned;
 use serde::ser::{SerializeMap, SerializeTuple};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::local::LocalEndpoint;
-use super::Args;
+use super::{Args, Reply};
 use crate::channel::Channel;
 use crate::codec::Received;
 use crate::error::{ConnectionError, ConnectionErrorKind};
+use crate::value::Tape;
 use crate::{to_value, Error, Home, ServiceRef, Value};
 
 /// A dynamic proxy for a remote service: call anything by name with untyped values.
@@ -309,11 +311,15 @@ impl Proxy {
     }
 
     fn method_path(&self, name: &str) -> String {
-        if self.target.path.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{}/{name}", self.target.path)
+        let prefix = &self.target.path;
+        if prefix.is_empty() {
+            return name.to_owned();
         }
+        let mut path = String::with_capacity(prefix.len() + 1 + name.len());
+        path.push_str(prefix);
+        path.push('/');
+        path.push_str(name);
+        path
     }
 
     /// Calls `method` with positional arguments.
@@ -368,7 +374,8 @@ impl Proxy {
         kwargs: Vec<(String, Value)>,
     ) -> Result<Value, Error> {
         if let Some(local) = &self.local {
-            return self.call_local(local, method, args, kwargs).await;
+            let reply = self.call_local(local, method, args, kwargs).await?;
+            return reply.into_value().map_err(|exc| local.exception(&exc));
         }
         let channel = self.channel.as_ref().ok_or_else(|| self.unreachable())?;
         let kwargs = Value::Map(
@@ -385,32 +392,51 @@ impl Proxy {
         channel.send_with_timeout(request, self.timeout).await
     }
 
-    /// Calls `method` in-process, with the same deadline as a remote call (the call itself
-    /// runs on to its end).
+    /// Calls `method` in-process with dynamic arguments.
     async fn call_local(
         &self,
         local: &LocalEndpoint,
         method: &str,
         args: Vec<Value>,
         kwargs: Vec<(String, Value)>,
-    ) -> Result<Value, Error> {
-        let path = self.method_path(method);
-        let function = path.rsplit('/').next().unwrap_or_default().to_owned();
-        let call = local.call(path, Args::new(function, args, kwargs));
+    ) -> Result<Reply, Error> {
+        let args = Args::new(function_name(method), args, kwargs);
+        self.run_local(local, method, args).await
+    }
+
+    /// Runs `method` with `args` in-process, with the same deadline as a remote call (the call
+    /// itself runs on to its end).
+    async fn run_local(
+        &self,
+        local: &LocalEndpoint,
+        method: &str,
+        args: Args,
+    ) -> Result<Reply, Error> {
+        let mut call = std::pin::pin!(local.call(self.method_path(method), args));
+        // Most calls end in their first poll: the deadline's timer is set only for the others.
+        let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+        if let Poll::Ready(outcome) = first {
+            return outcome;
+        }
         match self.timeout {
-            Some(after) => tokio::time::timeout(after, call).await.unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    peer: local.origin().to_string(),
-                    after,
-                })
-            }),
+            // Boxed: the timer is large, and inline it would grow every call's future (which
+            // is moved on each call) for the few calls that wait.
+            Some(after) => Box::pin(tokio::time::timeout(after, call))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::Timeout {
+                        peer: local.origin().to_string(),
+                        after,
+                    })
+                }),
             None => call.await,
         }
     }
 
     /// Calls `method` with typed arguments (what typed proxies do). Over a connection the
     /// arguments are encoded straight into the request frame, before this returns; in-process
-    /// they become values the callee owns, as with [`call_kw`](Self::call_kw).
+    /// they are copied into a tape the callee owns (the same values and errors as through
+    /// [`Value`]s, see `value::tape`), and so is the result.
     #[doc(hidden)]
     pub fn call_typed<'a, P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs>(
         &'a self,
@@ -418,7 +444,7 @@ impl Proxy {
         call: TypedCall<P, K, R, RK>,
     ) -> impl Future<Output = Result<Received, Error>> + Send + 'a {
         let (remote, local) = match (&self.local, &self.channel) {
-            (Some(_), _) => (None, Some(call.into_values())),
+            (Some(_), _) => (None, Some(call.into_local(method))),
             (None, Some(channel)) => {
                 let content = Content {
                     prefix: &self.target.path,
@@ -437,10 +463,11 @@ impl Proxy {
                 return request.send(self.timeout).await;
             }
             match (&self.local, local) {
-                (Some(endpoint), Some(values)) => {
-                    let (args, kwargs) = values?;
-                    let result = self.call_local(endpoint, method, args, kwargs).await;
-                    result.map(Received::from)
+                (Some(endpoint), Some(args)) => {
+                    let reply = self.run_local(endpoint, method, args?).await?;
+                    reply
+                        .into_received()
+                        .map_err(|exc| endpoint.exception(&exc))
                 }
                 _ => Err(self.unreachable()),
             }
@@ -581,16 +608,11 @@ pub trait ArgList {
     const LEN: usize;
     /// Serializes each as the next element of `seq`.
     fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error>;
-    /// Appends each as a value (in-process calls).
-    fn push_values(&self, out: &mut Vec<Value>) -> Result<(), Error>;
 }
 
 impl ArgList for () {
     const LEN: usize = 0;
     fn serialize_each<S: SerializeTuple>(&self, _: &mut S) -> Result<(), S::Error> {
-        Ok(())
-    }
-    fn push_values(&self, _: &mut Vec<Value>) -> Result<(), Error> {
         Ok(())
     }
 }
@@ -600,10 +622,6 @@ impl<A: Serialize + ?Sized, R: ArgList> ArgList for (&A, R) {
     fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error> {
         seq.serialize_element(self.0)?;
         self.1.serialize_each(seq)
-    }
-    fn push_values(&self, out: &mut Vec<Value>) -> Result<(), Error> {
-        out.push(to_value(self.0)?);
-        self.1.push_values(out)
     }
 }
 
@@ -657,16 +675,29 @@ pub struct TypedCall<P, K, R, RK> {
 }
 
 impl<P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs> TypedCall<P, K, R, RK> {
-    /// The arguments as values, for an in-process call.
-    #[allow(clippy::type_complexity)]
-    fn into_values(self) -> Result<(Vec<Value>, Vec<(String, Value)>), Error> {
-        let mut args = Vec::with_capacity(P::LEN + self.rest.count());
-        self.positional.push_values(&mut args)?;
-        self.rest.move_into(&mut args);
+    /// The arguments of an in-process call of `method`: the positional ones copied into a
+    /// tape, the keywords (rare in typed calls) into values.
+    fn into_local(self, method: &str) -> Result<Args, Error> {
+        let mut positional = Tape::new();
+        self.positional.serialize_each(&mut positional)?;
+        self.rest.serialize_each(&mut positional)?;
         let mut kwargs = Vec::with_capacity(K::LEN + self.rest_keywords.count());
         self.keywords.push_values(&mut kwargs)?;
         self.rest_keywords.move_into(&mut kwargs);
-        Ok((args, kwargs))
+        Ok(Args::local(
+            function_name(method),
+            positional.into_items(),
+            kwargs,
+        ))
+    }
+}
+
+/// The name of `method` (the last segment of its path) as errors show it.
+fn function_name(method: &str) -> &str {
+    // A byte search: `rsplit` with a `char` costs several times more on short names.
+    match method.bytes().rposition(|b| b == b'/') {
+        Some(slash) => &method[slash + 1..],
+        None => method,
     }
 }
 
@@ -677,10 +708,9 @@ impl<P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs> TypedCall<P, K, R, RK> 
 pub trait RestArgs {
     /// How many there are.
     fn count(&self) -> usize;
-    /// Serializes each as the next element of `seq`.
+    /// Serializes each as the next element of `seq` (a request's arguments, or the tape of
+    /// an in-process call's).
     fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error>;
-    /// Moves them to the end of `out` (in-process calls).
-    fn move_into(self, out: &mut Vec<Value>);
 }
 
 impl RestArgs for () {
@@ -690,7 +720,6 @@ impl RestArgs for () {
     fn serialize_each<S: SerializeTuple>(&self, _: &mut S) -> Result<(), S::Error> {
         Ok(())
     }
-    fn move_into(self, _: &mut Vec<Value>) {}
 }
 
 impl RestArgs for Vec<Value> {
@@ -699,9 +728,6 @@ impl RestArgs for Vec<Value> {
     }
     fn serialize_each<S: SerializeTuple>(&self, seq: &mut S) -> Result<(), S::Error> {
         self.iter().try_for_each(|item| seq.serialize_element(item))
-    }
-    fn move_into(self, out: &mut Vec<Value>) {
-        out.extend(self);
     }
 }
 

@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use super::Exception;
 use crate::channel::{ReplyFrame, ReplySlot, Request};
+use crate::codec::Received;
+use crate::value::Tape;
 use crate::{to_value, Error, Value};
 
 /// The successful outcome of an exposed function, as a [`Handler`](super::Handler) returns it.
@@ -27,6 +29,8 @@ pub struct Reply(Inner);
 enum Inner {
     Value(Value),
     Frame(ReplyFrame),
+    /// An in-process call's result, copied into a tape.
+    Tape(Tape),
 }
 
 impl From<Value> for Reply {
@@ -40,6 +44,7 @@ impl fmt::Debug for Reply {
         match &self.0 {
             Inner::Value(value) => write!(f, "Reply({value})"),
             Inner::Frame(_) => f.write_str("Reply(<encoded>)"),
+            Inner::Tape(_) => f.write_str("Reply(<copied>)"),
         }
     }
 }
@@ -58,6 +63,7 @@ impl Reply {
     pub fn into_value(self) -> Result<Value, Exception> {
         match self.0 {
             Inner::Value(value) => Ok(value),
+            Inner::Tape(tape) => Ok(tape.into_value()),
             Inner::Frame(_) => Err(Exception::new(
                 "RuntimeError",
                 "a reply encoded for a connection was returned to an in-process call",
@@ -70,6 +76,15 @@ impl Reply {
         match self.0 {
             Inner::Value(value) => request.reply(value),
             Inner::Frame(frame) => request.reply_frame(frame),
+            Inner::Tape(tape) => request.reply(tape.into_value()),
+        }
+    }
+
+    /// The reply as a typed proxy decodes it (an in-process call's result).
+    pub(crate) fn into_received(self) -> Result<Received, Exception> {
+        match self.0 {
+            Inner::Tape(tape) => Ok(Received::from(tape)),
+            other => Reply(other).into_value().map(Received::from),
         }
     }
 }
@@ -77,13 +92,22 @@ impl Reply {
 /// How one call's result is encoded: for a call over a connection straight into its reply
 /// frame, for an in-process call (or [`Args`](super::Args) built by hand) into a [`Value`].
 #[derive(Clone, Default)]
-pub struct ReplyTo(Option<ReplySlot>);
+pub struct ReplyTo(Target);
+
+#[derive(Clone, Default)]
+enum Target {
+    #[default]
+    Value,
+    Frame(ReplySlot),
+    Tape,
+}
 
 impl fmt::Debug for ReplyTo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self.0 {
-            Some(_) => "ReplyTo(frame)",
-            None => "ReplyTo(value)",
+            Target::Frame(_) => "ReplyTo(frame)",
+            Target::Value => "ReplyTo(value)",
+            Target::Tape => "ReplyTo(tape)",
         })
     }
 }
@@ -91,7 +115,12 @@ impl fmt::Debug for ReplyTo {
 impl ReplyTo {
     /// Results go into the reply frame of `slot`'s request.
     pub(crate) fn frame(slot: ReplySlot) -> Self {
-        ReplyTo(Some(slot))
+        ReplyTo(Target::Frame(slot))
+    }
+
+    /// Results are copied into a tape (an in-process call's).
+    pub(crate) fn tape() -> Self {
+        ReplyTo(Target::Tape)
     }
 
     /// Encodes a function's result; what cannot be encoded becomes the exception the caller
@@ -106,8 +135,9 @@ impl ReplyTo {
     /// ```
     pub fn encode<T: Serialize + ?Sized>(&self, result: &T) -> Result<Reply, Exception> {
         let reply = match &self.0 {
-            None => to_value(result).map(Reply::from),
-            Some(slot) => slot.encode(result).map(|frame| Reply(Inner::Frame(frame))),
+            Target::Value => to_value(result).map(Reply::from),
+            Target::Frame(slot) => slot.encode(result).map(|frame| Reply(Inner::Frame(frame))),
+            Target::Tape => Tape::of(result).map(|tape| Reply(Inner::Tape(tape))),
         };
         reply.map_err(Exception::from)
     }

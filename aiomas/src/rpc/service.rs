@@ -172,18 +172,72 @@ pub trait Service: Send + Sync + 'static {
 
 /// Runs `path` on `root` with `args`; errors and panics become exceptions.
 pub(crate) async fn call(root: &dyn Service, path: &str, args: Args) -> Result<Reply, Exception> {
-    let panicked = |panic: Box<dyn std::any::Any + Send>| {
-        let message = panic_message(&*panic);
-        tracing::error!("exposed function {path:?} panicked: {message}");
-        Err(Exception::new(
-            "RuntimeError",
-            format!("{path}() panicked: {message}"),
-        ))
-    };
     // Resolution is guarded too: a panicking `route` is caught as well.
     match std::panic::catch_unwind(AssertUnwindSafe(|| resolve_and_run(root, path, 0, args))) {
-        Ok(run) => CatchUnwind(run).await.unwrap_or_else(panicked),
-        Err(panic) => panicked(panic),
+        Ok(run) => CatchUnwind(run).await.unwrap_or_else(|p| panicked(path, p)),
+        Err(panic) => panicked(path, panic),
+    }
+}
+
+/// [`call`] on a root held by shared ownership, as one future that owns the deepest shared
+/// service on the way (an agent in its container's table) rather than one box per such hop.
+pub(crate) async fn call_shared(
+    root: Arc<dyn Service>,
+    path: String,
+    args: Args,
+) -> Result<Reply, Exception> {
+    let owner = std::panic::catch_unwind(AssertUnwindSafe(|| deepest_shared(root, &path)));
+    let (owner, start) = match owner {
+        Ok(owner) => owner,
+        Err(panic) => return panicked(&path, panic),
+    };
+    let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        resolve_and_run(&*owner, &path, start, args)
+    }));
+    let outcome = match run {
+        Ok(run) => CatchUnwind(run)
+            .await
+            .unwrap_or_else(|p| panicked(&path, p)),
+        Err(panic) => panicked(&path, panic),
+    };
+    outcome
+}
+
+/// The exception for a panic in the function at `path` (or in resolving it).
+fn panicked(path: &str, panic: Box<dyn std::any::Any + Send>) -> Result<Reply, Exception> {
+    let message = panic_message(&*panic);
+    tracing::error!("exposed function {path:?} panicked: {message}");
+    Err(Exception::new(
+        "RuntimeError",
+        format!("{path}() panicked: {message}"),
+    ))
+}
+
+/// The deepest service held by shared ownership on the way down `path` from `owner` (before
+/// its last segment), and where the rest of the path starts there.
+fn deepest_shared(mut owner: Arc<dyn Service>, path: &str) -> (Arc<dyn Service>, usize) {
+    let mut start = 0;
+    while let Some((child, next)) = shared_below(&*owner, path, start) {
+        (owner, start) = (child, next);
+    }
+    (owner, start)
+}
+
+/// The first shared service on the way down `path[start..]` from `node`, through borrowed
+/// children; `None` if the way ends (or fails: [`resolve_and_run`] then says why) before one.
+fn shared_below(
+    mut node: &dyn Service,
+    path: &str,
+    mut start: usize,
+) -> Option<(Arc<dyn Service>, usize)> {
+    loop {
+        let slash = path[start..].bytes().position(|b| b == b'/')?;
+        let next = start + slash + 1;
+        match node.route(&path[start..next - 1]) {
+            Route::Service(child) => (node, start) = (child, next),
+            Route::Shared(child) => return Some((child, next)),
+            _ => return None,
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 mod bigint;
 mod de;
 mod ser;
+mod tape;
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ pub use de::from_value;
 pub(crate) use de::visit_primitives;
 pub(crate) use ser::service_ref_from_value;
 pub use ser::to_value;
+pub(crate) use tape::{Items as TapeItems, Tape};
 
 /// A byte string that travels as MsgPack `bin` both ways: Python sends and receives `bytes`.
 ///

@@ -121,7 +121,7 @@ pub(crate) fn service_ref_from_value(parts: Value) -> Result<ServiceRef, Error> 
 }
 
 /// The serializer behind [`to_value`].
-struct ValueSerializer;
+pub(super) struct ValueSerializer;
 
 fn single_entry(key: &str, value: Value) -> Value {
     Value::Map(vec![(Value::Str(key.to_owned()), value)])
@@ -293,7 +293,7 @@ impl ser::Serializer for ValueSerializer {
 }
 
 /// Collects the items of a sequence, tuple or tuple variant.
-struct SeqBuilder {
+pub(super) struct SeqBuilder {
     items: Vec<Value>,
     variant: Option<&'static str>,
 }
@@ -357,7 +357,7 @@ impl ser::SerializeTupleVariant for SeqBuilder {
 }
 
 /// Collects the entries of a map, struct or struct variant.
-struct MapBuilder {
+pub(super) struct MapBuilder {
     entries: Vec<(Value, Value)>,
     key: Option<Value>,
     variant: Option<&'static str>,

@@ -13,6 +13,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, Weak};
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -65,12 +66,18 @@ impl Sweep {
 
 impl Shared {
     /// `step` (what a call does before it waits for its reply: encoding, an outgoing-queue
-    /// slot), failing with a timeout at `deadline`. A step that is done at once sets no timer.
+    /// slot), failing with a timeout at `deadline`. A step that is done at once (the usual
+    /// case) makes no timer: it is polled once before one is set.
     pub(super) async fn by_deadline<T>(
         &self,
         deadline: Option<Deadline>,
         step: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
+        let mut step = std::pin::pin!(step);
+        let first = std::future::poll_fn(|cx| Poll::Ready(step.as_mut().poll(cx))).await;
+        if let Poll::Ready(done) = first {
+            return done;
+        }
         match deadline {
             None => step.await,
             Some(deadline) => tokio::time::timeout_at(deadline.at, step)
