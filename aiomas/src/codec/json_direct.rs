@@ -130,11 +130,7 @@ impl<'a> Parser<'a> {
                 }
                 let (mut len, mut capacity) = (0, 0);
                 loop {
-                    if self.peek() != Some(b'"') {
-                        return Err(self.error("expected a string as a json object key"));
-                    }
-                    let key = self.string_text()?;
-                    self.colon()?;
+                    let key = self.key()?;
                     let heap = self.scan(depth + 1, wrapped)?;
                     budget.charge(key.len())?;
                     budget.charge(heap)?;
@@ -153,15 +149,8 @@ impl<'a> Parser<'a> {
                 }
             }
             Some(b'"') => Ok(self.string_text()?.len()),
-            // Numbers are checked, not converted: only a big integer owns heap, its digits.
-            Some(b'0'..=b'9') | Some(b'-') if self.bytes.get(self.pos + 1) != Some(&b'I') => {
-                let (token, is_float) = self.number_token()?;
-                let fits = is_float
-                    || token.len() <= 18
-                    || token.parse::<i64>().is_ok()
-                    || token.parse::<u64>().is_ok();
-                Ok(if fits { 0 } else { token.len() })
-            }
+            // Numbers are checked, not converted.
+            Some(b'0'..=b'9' | b'-') => Ok(self.number()?.heap_bytes()),
             _ => Ok(heap_bytes(&self.value(depth)?)),
         }
     }
@@ -171,7 +160,7 @@ impl<'a> Parser<'a> {
         if !matches!(self.peek(), Some(b'0'..=b'9')) {
             return None;
         }
-        match self.number().ok()? {
+        match self.number().ok()?.into_value() {
             Value::Int(i) => Some(i),
             _ => None,
         }
@@ -228,8 +217,7 @@ impl<'a> Parser<'a> {
                 if self.peek() != Some(b'"') {
                     return None;
                 }
-                let key = self.string_text().ok()?;
-                self.colon().ok()?;
+                let key = self.key().ok()?;
                 let start = self.pos;
                 let heap = self.scan(3, wrapped).ok()?;
                 budget.charge(key.len()).ok()?;
@@ -253,35 +241,6 @@ impl<'a> Parser<'a> {
             return None;
         }
         Some(PlainContent::Call { path, args, kwargs })
-    }
-
-    /// A string, from its opening quote: borrowed from the text unless it has escapes.
-    fn string_text(&mut self) -> Result<Cow<'a, str>, Error> {
-        let quote = self.pos;
-        let start = quote + 1;
-        let mut end = start;
-        while let Some(&byte) = self.bytes.get(end) {
-            match byte {
-                b'"' => {
-                    self.pos = end + 1;
-                    return Ok(Cow::Borrowed(&self.text[start..end]));
-                }
-                b'\\' | 0..=0x1f => break,
-                _ => end += 1,
-            }
-        }
-        self.string().map(Cow::Owned)
-    }
-
-    /// The `:` after an object key, and the whitespace around it.
-    fn colon(&mut self) -> Result<(), Error> {
-        self.skip_whitespace();
-        if self.peek() != Some(b':') {
-            return Err(self.error("expected ':'"));
-        }
-        self.pos += 1;
-        self.skip_whitespace();
-        Ok(())
     }
 }
 
@@ -502,8 +461,7 @@ impl Items<'_, '_> {
             self.direct.skip()?;
         }
         while self.advance(b'}')? {
-            self.direct.parser.string_text()?;
-            self.direct.parser.colon()?;
+            self.direct.parser.key()?;
             self.direct.skip()?;
         }
         self.direct.depth -= 1;
@@ -537,8 +495,7 @@ impl<'de> MapAccess<'de> for Items<'_, '_> {
             return Ok(None);
         }
         self.taken += 1;
-        let key = self.direct.parser.string_text()?;
-        self.direct.parser.colon()?;
+        let key = self.direct.parser.key()?;
         self.value_due = true;
         seed.deserialize(Key(key)).map(Some)
     }

@@ -6,6 +6,8 @@
 //! strict RFC 8259, like `json.loads` with its default `strict=True`: no control characters
 //! in strings, no lone surrogates (a Rust string cannot hold them), no trailing commas.
 
+use std::borrow::Cow;
+
 use super::decode::{check_nesting, Decoding};
 use crate::value::Value;
 use crate::Error;
@@ -57,10 +59,12 @@ impl<'a> Parser<'a> {
         ))
     }
 
+    #[inline]
     pub(super) fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
+    #[inline]
     pub(super) fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -79,18 +83,15 @@ impl<'a> Parser<'a> {
     /// A value whose containers are `depth` levels deep.
     pub(super) fn value(&mut self, depth: usize) -> Result<Value, Error> {
         match self.peek() {
+            Some(b'"') => self.string().map(Value::Str),
+            Some(b'-' | b'0'..=b'9') => Ok(self.number()?.into_value()),
             Some(b'[') => self.list(depth),
             Some(b'{') => self.map(depth),
-            Some(b'"') => self.string().map(Value::Str),
             Some(b't') => self.literal("true", Value::Bool(true)),
             Some(b'f') => self.literal("false", Value::Bool(false)),
             Some(b'n') => self.literal("null", Value::Nil),
             Some(b'N') => self.literal("NaN", Value::Float(f64::NAN)),
             Some(b'I') => self.literal("Infinity", Value::Float(f64::INFINITY)),
-            Some(b'-') if self.bytes.get(self.pos + 1) == Some(&b'I') => {
-                self.literal("-Infinity", Value::Float(f64::NEG_INFINITY))
-            }
-            Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => Err(self.error("expected a json value")),
             None => Err(self.error("EOF while parsing a json value")),
         }
@@ -123,25 +124,32 @@ impl<'a> Parser<'a> {
             return entries.finish();
         }
         loop {
-            if self.peek() != Some(b'"') {
-                return Err(self.error("expected a string as a json object key"));
-            }
-            let key = Value::Str(self.string()?);
-            self.skip_whitespace();
-            if self.peek() != Some(b':') {
-                return Err(self.error("expected ':'"));
-            }
-            self.pos += 1;
-            self.skip_whitespace();
+            let key = self.key()?.into_owned();
             let value = self.value(depth + 1)?;
-            entries.insert(key, value)?;
+            entries.insert(Value::Str(key), value)?;
             if self.end_of_item(b'}')? {
                 return entries.finish();
             }
         }
     }
 
+    /// An object key and the `:` after it (with the whitespace around it).
+    pub(super) fn key(&mut self) -> Result<Cow<'a, str>, Error> {
+        if self.peek() != Some(b'"') {
+            return Err(self.error("expected a string as a json object key"));
+        }
+        let key = self.string_text()?;
+        self.skip_whitespace();
+        if self.peek() != Some(b':') {
+            return Err(self.error("expected ':'"));
+        }
+        self.pos += 1;
+        self.skip_whitespace();
+        Ok(key)
+    }
+
     /// After an item: `true` past the closing bracket `close`, `false` past a comma.
+    #[inline]
     pub(super) fn end_of_item(&mut self, close: u8) -> Result<bool, Error> {
         self.skip_whitespace();
         match self.peek() {
@@ -164,21 +172,39 @@ impl<'a> Parser<'a> {
 
     /// A string, from its opening quote.
     pub(super) fn string(&mut self) -> Result<String, Error> {
-        self.pos += 1;
-        let start = self.pos;
-        // The common case: no escapes, one copy of the bytes.
-        while let Some(&byte) = self.bytes.get(self.pos) {
-            match byte {
-                b'"' => {
-                    let s = self.text[start..self.pos].to_owned();
-                    self.pos += 1;
-                    return Ok(s);
-                }
-                b'\\' => break,
-                0..=0x1f => return Err(self.error("control character in a json string")),
-                _ => self.pos += 1,
+        self.string_text().map(Cow::into_owned)
+    }
+
+    /// A string, from its opening quote: borrowed from the text unless it has escapes.
+    #[inline]
+    pub(super) fn string_text(&mut self) -> Result<Cow<'a, str>, Error> {
+        let start = self.pos + 1;
+        let text = self.text;
+        let rest = &self.bytes[start..];
+        // The common case: no escapes, the bytes as they are.
+        match rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        {
+            Some(len) if rest[len] == b'"' => {
+                self.pos = start + len + 1;
+                Ok(Cow::Borrowed(&text[start..start + len]))
+            }
+            Some(len) => {
+                self.pos = start + len;
+                self.escaped_string(start).map(Cow::Owned)
+            }
+            None => {
+                self.pos = self.bytes.len();
+                Err(self.error("EOF while parsing a json string"))
             }
         }
+    }
+
+    /// The rest of a string that started at `start`, from the cursor at its first escape (or
+    /// control character).
+    #[cold]
+    fn escaped_string(&mut self, start: usize) -> Result<String, Error> {
         let mut out = String::from(&self.text[start..self.pos]);
         loop {
             let chunk_start = self.pos;
@@ -256,63 +282,318 @@ impl<'a> Parser<'a> {
         u32::from_str_radix(digits, 16).map_err(|_| self.error("invalid \\u escape"))
     }
 
-    fn digits(&mut self) -> usize {
+    /// Steps over the digits at the cursor, accumulating them into `mantissa` (which
+    /// wraps beyond 19 digits; `digits` tells). Returns how many there were.
+    #[inline]
+    fn digits(&mut self, mantissa: &mut u64, digits: &mut usize) -> usize {
         let start = self.pos;
-        while let Some(b'0'..=b'9') = self.peek() {
+        while let Some(&byte) = self.bytes.get(self.pos) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(digit));
             self.pos += 1;
         }
+        *digits += self.pos - start;
         self.pos - start
     }
 
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`: an integer of any size, or a float.
-    pub(super) fn number(&mut self) -> Result<Value, Error> {
-        let (token, is_float) = self.number_token()?;
-        if is_float {
-            // Correctly rounded, as Python's float(); beyond f64::MAX it is infinite, as there.
-            token
-                .parse()
-                .map(Value::Float)
-                .map_err(|_| self.error("invalid number"))
-        } else {
-            // The grammar only admits canonical digits (and "-0", which parses as 0).
-            Ok(Value::from_canonical_digits(token))
-        }
-    }
-
-    /// The text of the number at the cursor, and whether it is a float (see [`number`]).
-    ///
-    /// [`number`]: Self::number
-    pub(super) fn number_token(&mut self) -> Result<(&'a str, bool), Error> {
+    /// The number at the cursor (or `-Infinity`), read in one pass:
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`, an integer of any size, or a float.
+    pub(super) fn number(&mut self) -> Result<Number<'a>, Error> {
         let text = self.text;
         let start = self.pos;
-        if self.peek() == Some(b'-') {
+        let negative = self.peek() == Some(b'-');
+        if negative {
             self.pos += 1;
+            if self.peek() == Some(b'I') {
+                self.pos = start;
+                self.literal("-Infinity", Value::Nil)?;
+                return Ok(Number::NegInfinity);
+            }
         }
+        let (mut mantissa, mut digits) = (0, 0);
         match self.peek() {
-            Some(b'0') => self.pos += 1,
+            Some(b'0') => {
+                self.pos += 1;
+                digits = 1;
+            }
             Some(b'1'..=b'9') => {
-                self.digits();
+                self.digits(&mut mantissa, &mut digits);
             }
             _ => return Err(self.error("invalid number")),
         }
-        let mut is_float = false;
+        let mut point = 0;
         if self.peek() == Some(b'.') {
             self.pos += 1;
-            if self.digits() == 0 {
+            point = self.digits(&mut mantissa, &mut digits);
+            if point == 0 {
                 return Err(self.error("invalid number"));
             }
-            is_float = true;
+        }
+        let mut exponent = 0;
+        if point == 0 && !matches!(self.peek(), Some(b'e' | b'E')) {
+            let text = &text[start..self.pos];
+            return Ok(if digits <= MAX_EXACT_DIGITS {
+                Number::Int {
+                    text,
+                    magnitude: mantissa,
+                    negative,
+                }
+            } else {
+                Number::Long(text)
+            });
         }
         if let Some(b'e' | b'E') = self.peek() {
             self.pos += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.pos += 1;
-            }
-            if self.digits() == 0 {
+            let exponent_negative = match self.peek() {
+                Some(sign @ (b'+' | b'-')) => {
+                    self.pos += 1;
+                    sign == b'-'
+                }
+                _ => false,
+            };
+            let (mut magnitude, mut exponent_digits) = (0, 0);
+            if self.digits(&mut magnitude, &mut exponent_digits) == 0 {
                 return Err(self.error("invalid number"));
             }
-            is_float = true;
+            // Only small exponents take the fast path; any other one only needs to be large.
+            let magnitude = if exponent_digits > 4 {
+                1 << 20
+            } else {
+                magnitude as i64
+            };
+            exponent = if exponent_negative {
+                -magnitude
+            } else {
+                magnitude
+            };
         }
-        Ok((&text[start..self.pos], is_float))
+        let power = exponent - point as i64;
+        let fast = (digits <= MAX_EXACT_DIGITS
+            && mantissa <= MAX_EXACT_MANTISSA
+            && power.unsigned_abs() < POWERS_OF_TEN.len() as u64)
+            .then_some((mantissa, power as i32));
+        Ok(Number::Float {
+            text: &text[start..self.pos],
+            negative,
+            fast,
+        })
+    }
+}
+
+/// Integers of up to 19 digits fit in a `u64`.
+const MAX_EXACT_DIGITS: usize = 19;
+
+/// Every integer up to 2^53 is an exact `f64`.
+const MAX_EXACT_MANTISSA: u64 = 1 << 53;
+
+/// The powers of ten that are exact `f64`s.
+const POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A JSON number as [`Parser::number`] read it, not yet converted.
+pub(super) enum Number<'a> {
+    /// An integer of at most 19 digits: its text and its magnitude.
+    Int {
+        text: &'a str,
+        magnitude: u64,
+        negative: bool,
+    },
+    /// An integer of more digits, as its (canonical) text.
+    Long(&'a str),
+    /// A float: its text, and, if its decimal digits and power of ten are exact `f64`s, those
+    /// (their product or quotient is then correctly rounded: one IEEE operation).
+    Float {
+        text: &'a str,
+        negative: bool,
+        fast: Option<(u64, i32)>,
+    },
+    NegInfinity,
+}
+
+impl Number<'_> {
+    /// The number as a value: `Int`, `UInt`, `BigInt` or, correctly rounded as Python's
+    /// `float()` (infinite beyond `f64::MAX`, as there), `Float`.
+    #[inline]
+    pub(super) fn into_value(self) -> Value {
+        match self {
+            Number::Int {
+                magnitude,
+                negative: false,
+                ..
+            } => match i64::try_from(magnitude) {
+                Ok(i) => Value::Int(i),
+                Err(_) => Value::UInt(magnitude),
+            },
+            Number::Int {
+                text,
+                magnitude,
+                negative: true,
+            } => match 0i64.checked_sub_unsigned(magnitude) {
+                Some(i) => Value::Int(i),
+                None => Value::from_canonical_digits(text),
+            },
+            Number::Long(digits) => Value::from_canonical_digits(digits),
+            Number::Float {
+                text,
+                negative,
+                fast,
+            } => Value::Float(match fast {
+                Some((mantissa, power)) => {
+                    let mantissa = mantissa as f64;
+                    let scale = POWERS_OF_TEN[power.unsigned_abs() as usize];
+                    let magnitude = if power < 0 {
+                        mantissa / scale
+                    } else {
+                        mantissa * scale
+                    };
+                    if negative {
+                        -magnitude
+                    } else {
+                        magnitude
+                    }
+                }
+                // The grammar was checked: the text is a valid Rust float.
+                None => text.parse().unwrap_or(f64::NAN),
+            }),
+            Number::NegInfinity => Value::Float(f64::NEG_INFINITY),
+        }
+    }
+
+    /// The heap bytes the number's value owns (only a big integer owns any: its digits).
+    #[inline]
+    pub(super) fn heap_bytes(&self) -> usize {
+        match self {
+            Number::Long(digits) => match digits.parse::<u64>() {
+                Ok(_) => 0,
+                Err(_) => digits.len(),
+            },
+            Number::Int {
+                text,
+                magnitude,
+                negative: true,
+            } if *magnitude > 1 << 63 => text.len(),
+            _ => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{Codec, Serializers, WireFormat};
+
+    fn parsed(text: &str) -> Value {
+        let format = WireFormat::new(Codec::Json, Serializers::default());
+        parse(&Decoding::new(&format, text.len()), text.as_bytes()).unwrap()
+    }
+
+    /// Number texts around every edge of the one-pass reader: digit counts about 19 and
+    /// 2^53, exponents about ±22, leading zeros, signs.
+    fn number_texts() -> Vec<String> {
+        let mut texts = Vec::new();
+        // Knuth's MMIX linear congruential generator, its high bits.
+        let mut state = 1_u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state >> 33
+        };
+        for _ in 0..20_000 {
+            let digits = (next() % 24 + 1) as usize;
+            let mut mantissa: String = (0..digits)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            if next() % 4 == 0 {
+                mantissa.insert_str(0, "000");
+            }
+            let mantissa = mantissa.trim_start_matches('0');
+            let mantissa = if mantissa.is_empty() { "0" } else { mantissa };
+            let sign = if next() % 2 == 0 { "-" } else { "" };
+            let point = (next() % (mantissa.len() as u64 + 1)) as usize;
+            let (int, frac) = mantissa.split_at(mantissa.len() - point);
+            let int = if int.is_empty() { "0" } else { int };
+            let frac = if frac.is_empty() {
+                String::new()
+            } else {
+                format!(".{frac}")
+            };
+            let exponent = match next() % 3 {
+                0 => String::new(),
+                1 => format!("e{}", next() % 60),
+                _ => format!("E-{}", next() % 60),
+            };
+            texts.push(format!("{sign}{int}{frac}{exponent}"));
+        }
+        for edge in [
+            "0",
+            "-0",
+            "-0.0",
+            "0.0",
+            "9007199254740992",
+            "9007199254740993.0",
+            "1e22",
+            "1e23",
+            "-1e-22",
+            "123456789012345678e-5",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-18446744073709551616",
+            "9999999999999999999",
+            "-9999999999999999999",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "0.30000000000000004",
+            "1e0001",
+            "2.5e+3",
+        ] {
+            texts.push(edge.to_owned());
+        }
+        texts
+    }
+
+    #[test]
+    fn numbers_read_in_one_pass_are_what_the_standard_parsers_read() {
+        for text in number_texts() {
+            let value = parsed(&text);
+            if text.contains(['.', 'e', 'E']) {
+                let expected: f64 = text.parse().unwrap();
+                let via_serde: f64 = serde_json::from_str(&text).unwrap_or(expected);
+                assert_eq!(
+                    value.as_f64().map(f64::to_bits),
+                    Some(expected.to_bits()),
+                    "{text}"
+                );
+                assert_eq!(via_serde.to_bits(), expected.to_bits(), "{text}");
+            } else {
+                let canonical = if text == "-0" { "0" } else { &text };
+                assert_eq!(value, Value::from_canonical_digits(canonical), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_scanned_number_owns_the_heap_its_value_owns() {
+        for text in number_texts() {
+            let format = WireFormat::new(Codec::Json, Serializers::default());
+            let decoding = Decoding::new(&format, text.len());
+            let mut parser = Parser::new(&decoding, text.as_bytes()).unwrap();
+            let number = parser.number().unwrap();
+            assert_eq!(
+                number.heap_bytes(),
+                super::super::decode::heap_bytes(&parsed(&text)),
+                "{text}"
+            );
+        }
     }
 }
