@@ -99,7 +99,7 @@ impl Budget {
         self.charge(heap_bytes(value))
     }
 
-    /// Charges what [`make_room`] would for a buffer of `len` items of `size` bytes that has
+    /// Charges what a growing buffer would for a buffer of `len` items of `size` bytes that has
     /// room for `capacity`, without the buffer: a scan charges what building charges.
     pub(super) fn charge_room(
         &self,
@@ -148,7 +148,7 @@ impl<'a> Decoding<'a> {
         let capacity = claimed.min(self.input_len);
         self.budget.charge(capacity * SLOT)?;
         Ok(ListBuilder {
-            items: Vec::with_capacity(capacity),
+            items: Growing::with_capacity(capacity),
             budget: &self.budget,
         })
     }
@@ -159,7 +159,7 @@ impl<'a> Decoding<'a> {
         let capacity = claimed.min(self.input_len / 2);
         self.budget.charge(capacity * 2 * SLOT)?;
         Ok(MapBuilder {
-            entries: Vec::with_capacity(capacity),
+            entries: Growing::with_capacity(capacity),
             wrapper: None,
             decoding: self,
         })
@@ -212,17 +212,6 @@ fn invalid(message: impl fmt::Display) -> Error {
     Error::Deserialization(message.to_string())
 }
 
-/// Makes room for one more item: a full buffer grows to 1, 4, 8, 16, ... slots, charged
-/// before allocating.
-#[inline]
-fn make_room<T>(buffer: &mut Vec<T>, budget: &Budget) -> Result<(), Error> {
-    if buffer.len() == buffer.capacity() {
-        grow(buffer, budget)
-    } else {
-        Ok(())
-    }
-}
-
 /// How many slots a full buffer of `capacity` grows by: to 1, 4, 8, 16, ...
 fn growth(capacity: usize) -> usize {
     match capacity {
@@ -242,7 +231,7 @@ fn grow<T>(buffer: &mut Vec<T>, budget: &Budget) -> Result<(), Error> {
 
 /// The items of a list being decoded.
 pub(super) struct ListBuilder<'d> {
-    items: Vec<Value>,
+    items: Growing<Value>,
     budget: &'d Budget,
 }
 
@@ -250,19 +239,74 @@ impl ListBuilder<'_> {
     #[inline]
     pub(super) fn push(&mut self, item: Value) -> Result<(), Error> {
         self.budget.charge_scalar(&item)?;
-        make_room(&mut self.items, self.budget)?;
-        self.items.push(item);
-        Ok(())
+        self.items.push(item, self.budget)
     }
 
     pub(super) fn finish(self) -> Value {
-        Value::List(self.items)
+        Value::List(self.items.finish())
+    }
+}
+
+/// A buffer that grows as [`grow`] charges (1, 4, 8, 16, ... slots), except that the
+/// first item of an unsized one waits outside until a second comes: a one-item buffer is
+/// allocated at its size and a longer one at four, once, not at one and then again at four.
+/// What is charged, and when, is the same; what is allocated never exceeds it.
+struct Growing<T> {
+    buffer: Vec<T>,
+    first: Option<T>,
+}
+
+impl<T> Growing<T> {
+    fn with_capacity(capacity: usize) -> Self {
+        Growing {
+            buffer: Vec::with_capacity(capacity),
+            first: None,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, item: T, budget: &Budget) -> Result<(), Error> {
+        if self.buffer.len() < self.buffer.capacity() {
+            self.buffer.push(item);
+            Ok(())
+        } else {
+            self.push_growing(item, budget)
+        }
+    }
+
+    fn push_growing(&mut self, item: T, budget: &Budget) -> Result<(), Error> {
+        if self.buffer.capacity() == 0 {
+            match self.first.take() {
+                None => {
+                    budget.charge(growth(0) * size_of::<T>())?;
+                    self.first = Some(item);
+                }
+                Some(first) => {
+                    let extra = growth(1);
+                    budget.charge(extra * size_of::<T>())?;
+                    self.buffer = Vec::with_capacity(1 + extra);
+                    self.buffer.push(first);
+                    self.buffer.push(item);
+                }
+            }
+            return Ok(());
+        }
+        grow(&mut self.buffer, budget)?;
+        self.buffer.push(item);
+        Ok(())
+    }
+
+    fn finish(self) -> Vec<T> {
+        match self.first {
+            Some(first) => vec![first],
+            None => self.buffer,
+        }
     }
 }
 
 /// The entries of a map being decoded; a `"__type__"` key makes it an extension wrapper.
 pub(super) struct MapBuilder<'d> {
-    entries: Vec<(Value, Value)>,
+    entries: Growing<(Value, Value)>,
     wrapper: Option<Value>,
     decoding: &'d Decoding<'d>,
 }
@@ -277,10 +321,7 @@ impl MapBuilder<'_> {
             Some(EXTENSION_TOKEN | SERVICE_REF_TOKEN | BIG_INT_TOKEN) => {
                 return Err(invalid(format_args!("reserved key {key} in a map")));
             }
-            _ => {
-                make_room(&mut self.entries, budget)?;
-                self.entries.push((key, value));
-            }
+            _ => self.entries.push((key, value), budget)?,
         }
         Ok(())
     }
@@ -290,7 +331,7 @@ impl MapBuilder<'_> {
     pub(super) fn finish(self) -> Result<Value, Error> {
         match self.wrapper {
             Some(wrapper) => self.decoding.resolve_wrapper(wrapper),
-            None => Ok(Value::Map(self.entries)),
+            None => Ok(Value::Map(self.entries.finish())),
         }
     }
 }
