@@ -145,8 +145,7 @@ impl<'a> Decoding<'a> {
 
     /// A list, claimed to hold `claimed` items (0 if unknown).
     pub(super) fn list(&self, claimed: usize) -> Result<ListBuilder<'_>, Error> {
-        let capacity = claimed.min(self.input_len);
-        self.budget.charge(capacity * SLOT)?;
+        let capacity = self.charge_list(claimed)?;
         Ok(ListBuilder {
             items: Growing::with_capacity(capacity),
             budget: &self.budget,
@@ -155,14 +154,29 @@ impl<'a> Decoding<'a> {
 
     /// A map, claimed to hold `claimed` entries (0 if unknown).
     pub(super) fn map(&self, claimed: usize) -> Result<MapBuilder<'_>, Error> {
-        // Every entry takes at least two bytes of input.
-        let capacity = claimed.min(self.input_len / 2);
-        self.budget.charge(capacity * 2 * SLOT)?;
+        let capacity = self.charge_map(claimed)?;
         Ok(MapBuilder {
             entries: Growing::with_capacity(capacity),
             wrapper: None,
             decoding: self,
         })
+    }
+
+    /// Charges the room [`list`](Self::list) makes for `claimed` items, and returns it (in
+    /// items): a scan charges what building charges.
+    pub(super) fn charge_list(&self, claimed: usize) -> Result<usize, Error> {
+        let capacity = claimed.min(self.input_len);
+        self.budget.charge(capacity * SLOT)?;
+        Ok(capacity)
+    }
+
+    /// Charges the room [`map`](Self::map) makes for `claimed` entries, and returns it (in
+    /// entries).
+    pub(super) fn charge_map(&self, claimed: usize) -> Result<usize, Error> {
+        // Every entry takes at least two bytes of input.
+        let capacity = claimed.min(self.input_len / 2);
+        self.budget.charge(capacity * ENTRY)?;
+        Ok(capacity)
     }
 
     fn resolve_wrapper(&self, wrapper: Value) -> Result<Value, Error> {

@@ -21,32 +21,11 @@ use serde::de::{
 };
 
 use super::decode::{check_nesting, heap_bytes, Decoding, ENTRY, SLOT, TYPE_KEY};
+use super::direct::{in_place, Key, Plain, PlainContent, REQUEST, RESULT};
 use super::json_parser::Parser;
 use super::{Codec, Serializers, WireFormat};
 use crate::value::{Value, BIG_INT_TOKEN, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
 use crate::Error;
-
-/// The message types whose content may stay in the frame.
-const REQUEST: i64 = 0;
-const RESULT: i64 = 1;
-
-/// What [`plain_message`] found: the message and where its content is.
-pub(super) struct Plain {
-    pub(super) msg_type: u8,
-    pub(super) msg_id: u64,
-    pub(super) content: PlainContent,
-}
-
-pub(super) enum PlainContent {
-    /// A result's content.
-    Result(Range<usize>),
-    /// A request's content `[path, args, kwargs]`: the path, and where each argument is.
-    Call {
-        path: String,
-        args: Vec<Range<usize>>,
-        kwargs: Vec<(String, Range<usize>)>,
-    },
-}
 
 /// The message in `body`, if it is a result `[1, msg_id, content]` or a request
 /// `[0, msg_id, [path, args, kwargs]]` that can be decoded straight into types (see the
@@ -304,19 +283,6 @@ impl<'a> Direct<'a> {
     }
 }
 
-/// Deserializer methods whose `Value` counterpart treats a list or map as `deserialize_any`
-/// does: a container is walked, a scalar handed to its `Value`.
-macro_rules! like_any {
-    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
-        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Error> {
-            match self.container() {
-                Some(_) => self.deserialize_any(visitor),
-                None => self.scalar()?.$method($($arg,)* visitor),
-            }
-        }
-    )*};
-}
-
 impl<'de> de::Deserializer<'de> for &mut Direct<'_> {
     type Error = Error;
 
@@ -336,53 +302,7 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'_> {
         }
     }
 
-    like_any! {
-        deserialize_bool(); deserialize_i8(); deserialize_i16(); deserialize_i32();
-        deserialize_i64(); deserialize_i128(); deserialize_u8(); deserialize_u16();
-        deserialize_u32(); deserialize_u64(); deserialize_u128(); deserialize_f32();
-        deserialize_f64(); deserialize_char(); deserialize_str(); deserialize_string();
-        deserialize_bytes(); deserialize_byte_buf(); deserialize_seq(); deserialize_map();
-        deserialize_identifier(); deserialize_tuple(len: usize);
-        deserialize_tuple_struct(name: &'static str, len: usize);
-        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.container() {
-            Some(_) => visitor.visit_some(self),
-            None => self.scalar()?.deserialize_option(visitor),
-        }
-    }
-
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.container() {
-            Some(unexpected) => Err(de::Error::invalid_type(unexpected, &visitor)),
-            None => self.scalar()?.deserialize_unit(visitor),
-        }
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.deserialize_unit(visitor)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        match self.container() {
-            // A scanned frame holds no extension objects or service references.
-            Some(unexpected) if matches!(name, EXTENSION_TOKEN | SERVICE_REF_TOKEN) => {
-                Err(de::Error::invalid_type(unexpected, &visitor))
-            }
-            Some(_) => visitor.visit_newtype_struct(self),
-            None => self.scalar()?.deserialize_newtype_struct(name, visitor),
-        }
-    }
+    in_place!();
 
     /// Enums are rare in results: a container is read into its `Value` first.
     fn deserialize_enum<V: Visitor<'de>>(
@@ -394,11 +314,6 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'_> {
         self.parser
             .value(self.depth)?
             .deserialize_enum(name, variants, visitor)
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.skip()?;
-        visitor.visit_unit()
     }
 }
 
@@ -506,43 +421,6 @@ impl<'de> MapAccess<'de> for Items<'_, '_> {
         }
         self.value_due = false;
         seed.deserialize(&mut *self.direct)
-    }
-}
-
-/// An object key: a struct's field name is matched without a copy; every other target gets
-/// the key's [`Value`] string.
-struct Key<'a>(Cow<'a, str>);
-
-macro_rules! key_as_value {
-    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
-        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Error> {
-            Value::Str(self.0.into_owned()).$method($($arg,)* visitor)
-        }
-    )*};
-}
-
-impl<'de> de::Deserializer<'de> for Key<'_> {
-    type Error = Error;
-
-    /// `Value`'s identifier is its string: `visit_string`, which field visitors take as
-    /// `visit_str`.
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_str(&self.0)
-    }
-
-    key_as_value! {
-        deserialize_any(); deserialize_bool(); deserialize_i8(); deserialize_i16();
-        deserialize_i32(); deserialize_i64(); deserialize_i128(); deserialize_u8();
-        deserialize_u16(); deserialize_u32(); deserialize_u64(); deserialize_u128();
-        deserialize_f32(); deserialize_f64(); deserialize_char(); deserialize_str();
-        deserialize_string(); deserialize_bytes(); deserialize_byte_buf(); deserialize_option();
-        deserialize_unit(); deserialize_seq(); deserialize_map(); deserialize_ignored_any();
-        deserialize_unit_struct(name: &'static str);
-        deserialize_newtype_struct(name: &'static str);
-        deserialize_tuple(len: usize);
-        deserialize_tuple_struct(name: &'static str, len: usize);
-        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
-        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
     }
 }
 

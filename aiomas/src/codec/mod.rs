@@ -33,11 +33,13 @@ mod blosc;
 mod custom;
 mod date;
 mod decode;
+mod direct;
 mod extension;
 mod json;
 mod json_direct;
 mod json_parser;
 mod msgpack;
+mod msgpack_direct;
 mod wire;
 
 use std::fmt;
@@ -196,10 +198,10 @@ impl FromStr for Codec {
     }
 }
 
-/// The content of a message as it arrived: a [`Value`], or, for a JSON result without
-/// extension objects and service references, the frame itself, checked (grammar, nesting,
-/// decoded-size budget) and decoded only once its target type is known, with exactly the
-/// semantics (and error texts) of decoding it into a `Value` and the `Value` into the type.
+/// The content of a message as it arrived: a [`Value`], or, for a JSON or MsgPack result
+/// without extension objects and service references, the frame itself, checked (grammar,
+/// nesting, decoded-size budget) and decoded only once its target type is known, with exactly
+/// the semantics (and error texts) of decoding it into a `Value` and the `Value` into the type.
 #[doc(hidden)] // what typed proxies hand to `rpc::__private::decode_result`
 #[derive(Debug)]
 pub struct Received(Content);
@@ -212,15 +214,62 @@ enum Content {
         body: Bytes,
         content: Range<usize>,
     },
-    /// A JSON request's content `[path, args, kwargs]` that passed it.
+    /// `body[content]` is a MsgPack value that passed [`msgpack_direct::plain_message`]
+    /// (`body` decompressed, for blosc).
+    MsgPack {
+        body: Bytes,
+        content: Range<usize>,
+    },
+    /// A JSON or MsgPack request's content `[path, args, kwargs]` that passed its scan.
     Call(RawCall),
     /// An in-process call's argument or result, copied into a tape.
     Tape(Tape),
 }
 
+/// The formats whose content can stay in the frame (see [`Received`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InFrame {
+    Json,
+    MsgPack,
+}
+
+impl InFrame {
+    /// `body[content]`, kept as the content of a message.
+    fn received(self, body: Bytes, content: Range<usize>) -> Received {
+        Received(match self {
+            InFrame::Json => Content::Json { body, content },
+            InFrame::MsgPack => Content::MsgPack { body, content },
+        })
+    }
+
+    /// `body[content]` as a [`Value`].
+    fn to_value(self, body: &[u8], content: Range<usize>) -> Result<Value, Error> {
+        match self {
+            InFrame::Json => json_direct::to_value(body, content),
+            InFrame::MsgPack => msgpack_direct::to_value(body, content),
+        }
+    }
+
+    /// The message a scan found in `body`, its content kept in `body`.
+    fn message(self, body: Bytes, plain: direct::Plain) -> (u8, u64, Received) {
+        let content = match plain.content {
+            direct::PlainContent::Result(content) => self.received(body, content),
+            direct::PlainContent::Call { path, args, kwargs } => Received(Content::Call(RawCall {
+                format: self,
+                body,
+                path,
+                args,
+                kwargs,
+            })),
+        };
+        (plain.msg_type, plain.msg_id, content)
+    }
+}
+
 /// A request's content `[path, args, kwargs]` whose arguments are still in the frame.
 #[derive(Debug)]
 pub(crate) struct RawCall {
+    format: InFrame,
     body: Bytes,
     /// The called path.
     pub(crate) path: String,
@@ -236,6 +285,7 @@ impl RawCall {
     #[allow(clippy::type_complexity)]
     pub(crate) fn into_parts(self) -> (String, RawArgs, Vec<(String, Received)>) {
         let RawCall {
+            format,
             body,
             path,
             args,
@@ -243,12 +293,10 @@ impl RawCall {
         } = self;
         let kwargs = kwargs
             .into_iter()
-            .map(|(key, content)| {
-                let body = body.clone();
-                (key, Received(Content::Json { body, content }))
-            })
+            .map(|(key, content)| (key, format.received(body.clone(), content)))
             .collect();
         let args = RawArgs {
+            format,
             body,
             args: args.into_iter(),
         };
@@ -272,7 +320,7 @@ impl RawCall {
 
     /// [`into_value`](Self::into_value), keeping the call.
     fn to_value(&self) -> Result<Value, Error> {
-        let arg = |range: &Range<usize>| json_direct::to_value(&self.body, range.clone());
+        let arg = |range: &Range<usize>| self.format.to_value(&self.body, range.clone());
         let args = self.args.iter().map(arg).collect::<Result<_, _>>()?;
         let kwargs = self
             .kwargs
@@ -290,6 +338,7 @@ impl RawCall {
 /// The positional arguments of a [`RawCall`], each a [`Received`] sharing the frame.
 #[derive(Debug)]
 pub(crate) struct RawArgs {
+    format: InFrame,
     body: Bytes,
     args: std::vec::IntoIter<Range<usize>>,
 }
@@ -299,8 +348,7 @@ impl Iterator for RawArgs {
 
     fn next(&mut self) -> Option<Received> {
         let content = self.args.next()?;
-        let body = self.body.clone();
-        Some(Received(Content::Json { body, content }))
+        Some(self.format.received(self.body.clone(), content))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -316,6 +364,7 @@ impl Received {
         match self.0 {
             Content::Value(value) => Ok(value),
             Content::Json { body, content } => json_direct::to_value(&body, content),
+            Content::MsgPack { body, content } => msgpack_direct::to_value(&body, content),
             Content::Call(call) => call.into_value(),
             Content::Tape(tape) => Ok(tape.into_value()),
         }
@@ -327,6 +376,7 @@ impl Received {
         let value = match &self.0 {
             Content::Value(value) => Ok(value.clone()),
             Content::Json { body, content } => json_direct::to_value(body, content.clone()),
+            Content::MsgPack { body, content } => msgpack_direct::to_value(body, content.clone()),
             Content::Call(call) => call.to_value(),
             Content::Tape(tape) => Ok(tape.to_value()),
         };
@@ -341,6 +391,7 @@ impl Received {
         match self.0 {
             Content::Value(value) => from_value(value),
             Content::Json { body, content } => json_direct::decode(&body, content),
+            Content::MsgPack { body, content } => msgpack_direct::decode(&body, content),
             Content::Call(call) => from_value(call.into_value()?),
             Content::Tape(tape) => tape.decode(),
         }
@@ -593,29 +644,12 @@ impl WireFormat {
 
     /// Decodes a frame body into `(msg_type, msg_id, content)`.
     pub(crate) fn decode_message(&self, body: &[u8]) -> Result<(u8, u64, Value), Error> {
-        let message = self.decode(body)?;
-        let parts = match message {
-            Value::List(parts) => <[Value; 3]>::try_from(parts).ok(),
-            _ => None,
-        };
-        let Some([msg_type, msg_id, content]) = parts else {
-            return Err(Error::Protocol(
-                "a message must be a list [msg_type, msg_id, content]".into(),
-            ));
-        };
-        let msg_type = msg_type
-            .as_u64()
-            .and_then(|t| u8::try_from(t).ok())
-            .ok_or_else(|| Error::Protocol(format!("invalid message type {msg_type}")))?;
-        let msg_id = msg_id
-            .as_u64()
-            .ok_or_else(|| Error::Protocol(format!("invalid message id {msg_id}")))?;
-        Ok((msg_type, msg_id, content))
+        message_parts(self.decode(body)?)
     }
 
     /// Decodes a frame body into `(msg_type, msg_id, content)`, keeping the content of a
-    /// JSON result, or the arguments of a JSON request, in the frame, to be decoded straight
-    /// into their types (see [`Received`]).
+    /// JSON or MsgPack result, or the arguments of such a request, in the frame, to be decoded
+    /// straight into their types (see [`Received`]).
     ///
     /// Only RPC connections (those that carry service references, as Python's `RpcClient`
     /// registers them) keep content in the frame: their calls and results go to typed code;
@@ -628,24 +662,35 @@ impl WireFormat {
         in_frame: bool,
     ) -> Result<(u8, u64, Received), Error> {
         let rpc = self.serializers.service_typeid().is_some();
-        if in_frame && rpc && self.builtin() == Some(Codec::Json) {
-            let decoding = decode::Decoding::new(self, body.len());
-            if let Some(plain) = json_direct::plain_message(&decoding, &body) {
-                let content = match plain.content {
-                    json_direct::PlainContent::Result(content) => Content::Json { body, content },
-                    json_direct::PlainContent::Call { path, args, kwargs } => {
-                        Content::Call(RawCall {
-                            body,
-                            path,
-                            args,
-                            kwargs,
-                        })
+        if in_frame && rpc {
+            match self.builtin() {
+                Some(Codec::Json) => {
+                    let decoding = decode::Decoding::new(self, body.len());
+                    if let Some(plain) = json_direct::plain_message(&decoding, &body) {
+                        return Ok(InFrame::Json.message(body, plain));
                     }
-                };
-                return Ok((plain.msg_type, plain.msg_id, Received(content)));
+                }
+                Some(Codec::MsgPack) => return self.decode_msgpack_frame(body),
+                Some(Codec::MsgPackBlosc) => {
+                    let raw = blosc::decompress(&body, self.max_frame_size)
+                        .map_err(|err| self.undecodable(err))?;
+                    return self.decode_msgpack_frame(Bytes::from(raw));
+                }
+                None => {}
             }
         }
         let (msg_type, msg_id, content) = self.decode_message(&body)?;
+        Ok((msg_type, msg_id, Received::from(content)))
+    }
+
+    /// [`decode_frame`](Self::decode_frame) for a MsgPack `body` (decompressed, for blosc).
+    fn decode_msgpack_frame(&self, body: Bytes) -> Result<(u8, u64, Received), Error> {
+        let decoding = decode::Decoding::new(self, body.len());
+        if let Some(plain) = msgpack_direct::plain_message(&decoding, &body) {
+            return Ok(InFrame::MsgPack.message(body, plain));
+        }
+        let message = msgpack::decode(self, &body).map_err(|err| self.undecodable(err))?;
+        let (msg_type, msg_id, content) = message_parts(message)?;
         Ok((msg_type, msg_id, Received::from(content)))
     }
 
@@ -664,8 +709,12 @@ impl WireFormat {
             }
             (None, codec) => self.decode_builtin(codec, body),
         };
-        // Whatever goes wrong decoding an incoming frame breaks the connection: a protocol error.
-        result.map_err(|err| match err {
+        result.map_err(|err| self.undecodable(err))
+    }
+
+    /// Whatever goes wrong decoding an incoming frame breaks the connection: a protocol error.
+    fn undecodable(&self, err: Error) -> Error {
+        match err {
             Error::Deserialization(msg) => {
                 Error::Protocol(format!("undecodable {} message: {msg}", self.name()))
             }
@@ -673,7 +722,7 @@ impl WireFormat {
                 "incoming blosc frame decompresses to {size} bytes, over the frame limit of {limit} bytes"
             )),
             other => other,
-        })
+        }
     }
 
     fn decode_builtin(&self, codec: Codec, body: &[u8]) -> Result<Value, Error> {
@@ -716,6 +765,27 @@ impl WireFormat {
             ))),
         }
     }
+}
+
+/// `(msg_type, msg_id, content)` of a decoded message `[msg_type, msg_id, content]`.
+fn message_parts(message: Value) -> Result<(u8, u64, Value), Error> {
+    let parts = match message {
+        Value::List(parts) => <[Value; 3]>::try_from(parts).ok(),
+        _ => None,
+    };
+    let Some([msg_type, msg_id, content]) = parts else {
+        return Err(Error::Protocol(
+            "a message must be a list [msg_type, msg_id, content]".into(),
+        ));
+    };
+    let msg_type = msg_type
+        .as_u64()
+        .and_then(|t| u8::try_from(t).ok())
+        .ok_or_else(|| Error::Protocol(format!("invalid message type {msg_type}")))?;
+    let msg_id = msg_id
+        .as_u64()
+        .ok_or_else(|| Error::Protocol(format!("invalid message id {msg_id}")))?;
+    Ok((msg_type, msg_id, content))
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub(super) fn decode_within(decoding: &Decoding<'_>, body: &[u8]) -> Result<Valu
 
 /// The length of the MsgPack value at the start of `bytes`, or `None` if it is cut short:
 /// skips markers and lengths without decoding anything.
-fn value_len(bytes: &[u8]) -> Option<usize> {
+pub(super) fn value_len(bytes: &[u8]) -> Option<usize> {
     /// Reads an `n`-byte big-endian number (`n` <= 4) at `at`.
     fn number(bytes: &[u8], at: &mut usize, n: usize) -> Option<usize> {
         let field = bytes.get(*at..*at + n)?;
