@@ -13,7 +13,6 @@
 //! integers) and handed to it, so every conversion and error text is the `Value` path's;
 //! lists and maps are walked in place.
 
-use std::borrow::Cow;
 use std::ops::Range;
 
 use serde::de::{
