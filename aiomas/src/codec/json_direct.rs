@@ -23,7 +23,7 @@ use super::decode::{check_nesting, heap_bytes, Decoding, ENTRY, SLOT, TYPE_KEY};
 use super::direct::{in_place, Key, Plain, PlainContent, REQUEST, RESULT};
 use super::json_parser::Parser;
 use super::{Codec, Serializers, WireFormat};
-use crate::value::{Value, BIG_INT_TOKEN, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
+use crate::value::{list_not_used_up, Value, BIG_INT_TOKEN, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
 use crate::Error;
 
 /// The message in `body`, if it is a result `[1, msg_id, content]` or a request
@@ -362,10 +362,7 @@ impl Items<'_, '_> {
         }
         // As `Value` counts: all items against those taken.
         let taken = self.taken;
-        Err(de::Error::invalid_length(
-            taken + left,
-            &format!("{taken} elements").as_str(),
-        ))
+        Err(list_not_used_up(taken + left, taken))
     }
 
     /// The outcome of visiting a map; entries left unread are skipped, as `Value`'s are.

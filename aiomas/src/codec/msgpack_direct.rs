@@ -26,7 +26,7 @@ use serde::Deserialize;
 use super::decode::{check_nesting, Decoding, ENTRY, SLOT};
 use super::direct::{in_place, is_special_key, Key, Plain, PlainContent, REQUEST, RESULT};
 use super::msgpack::value_len;
-use crate::value::Value;
+use crate::value::{list_not_used_up, Value};
 use crate::Error;
 
 /// Why a frame is left to the full decode; never seen outside this module, since the full
@@ -406,10 +406,7 @@ impl Items<'_, '_> {
         }
         // As `Value` counts: all items against those taken.
         let (taken, left) = (self.taken, self.left);
-        Err(de::Error::invalid_length(
-            taken + left,
-            &format!("{taken} elements").as_str(),
-        ))
+        Err(list_not_used_up(taken + left, taken))
     }
 
     /// The outcome of visiting a map; entries left unread are skipped, as `Value`'s are.

@@ -425,11 +425,14 @@ where
     let result = visitor.visit_seq(&mut seq)?;
     match seq.iter.len() {
         0 => Ok(result),
-        left => Err(de::Error::invalid_length(
-            len,
-            &format!("{} elements", len - left).as_str(),
-        )),
+        left => Err(list_not_used_up(len, len - left)),
     }
+}
+
+/// The error of a list of `len` items whose visitor took only `taken`: every deserializer that
+/// reads `Value`'s lists (the tape, the direct JSON and MsgPack paths) says it in these words.
+pub(crate) fn list_not_used_up(len: usize, taken: usize) -> Error {
+    de::Error::invalid_length(len, &format!("{taken} elements").as_str())
 }
 
 fn visit_entries<'de, V: Visitor<'de>>(

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 pub use bigint::BigInt;
 pub use de::from_value;
-pub(crate) use de::visit_primitives;
+pub(crate) use de::{list_not_used_up, visit_primitives};
 pub(crate) use ser::service_ref_from_value;
 pub use ser::to_value;
 pub(crate) use tape::{Items as TapeItems, Tape};

@@ -603,10 +603,7 @@ impl Reader<'_> {
                 let result = visitor.visit_seq(&mut seq)?;
                 match seq.left {
                     0 => Ok(result),
-                    left => Err(de::Error::invalid_length(
-                        len,
-                        &format!("{} elements", len - left).as_str(),
-                    )),
+                    left => Err(super::list_not_used_up(len, len - left)),
                 }
             }
             Node::Map { len, .. } => {
