@@ -167,3 +167,7 @@ macro_rules! in_place {
     )*};
 }
 pub(super) use in_place;
+
+/// The shared fixtures of the direct-decode tests.
+#[cfg(test)]
+pub(super) mod fixtures;

@@ -7,20 +7,16 @@ use std::fmt::Debug;
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
 use super::super::decode::Decoding;
-use super::super::{json_parser, Content, Received, Serializers, WireFormat};
+use super::super::direct::fixtures::{test_format, Meters, Msg, Shape, Unit};
+use super::super::{json_parser, Content, Received, WireFormat};
 use super::Codec;
 use crate::value::{from_value, BigInt, Bytes as ByteBuf, ServiceRef, Value};
 use crate::Error;
 
 fn json() -> WireFormat {
-    WireFormat::new(
-        Codec::Json,
-        Serializers::new().with_type("arrow").with_service_refs(),
-    )
-    .bind(5, None)
+    test_format(Codec::Json)
 }
 
 /// The content of the result frame `[1, 7, content]`, decoded by `format`.
@@ -53,32 +49,6 @@ fn same<T: DeserializeOwned + Debug>(content: &str, direct: bool) -> String {
     assert_eq!(outcome, through_value::<T>(&format, content), "{content}");
     outcome
 }
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)] // read through Debug
-struct Msg {
-    id: i64,
-    values: Vec<f64>,
-    name: String,
-    tag: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-enum Shape {
-    Dot,
-    Circle(f64),
-    Rect { w: u32, h: u32 },
-    Pair(i8, i8),
-}
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct Meters(f64);
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct Unit;
 
 #[test]
 fn structs_lists_and_scalars_decode_as_through_a_value() {

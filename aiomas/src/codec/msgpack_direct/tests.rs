@@ -8,23 +8,15 @@ use std::fmt::Debug;
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
 use super::super::decode::Decoding;
-use super::super::{msgpack, Codec, Content, Received, Serializers, WireFormat};
+use super::super::direct::fixtures::{test_format, Meters, Msg, Shape, Unit};
+use super::super::{msgpack, Codec, Content, Received, WireFormat};
 use crate::value::{from_value, BigInt, Bytes as ByteBuf, ServiceRef, Value};
 use crate::Error;
 
-fn format(codec: Codec) -> WireFormat {
-    WireFormat::new(
-        codec,
-        Serializers::new().with_type("arrow").with_service_refs(),
-    )
-    .bind(5, None)
-}
-
 fn msgpack() -> WireFormat {
-    format(Codec::MsgPack)
+    test_format(Codec::MsgPack)
 }
 
 /// The MsgPack encoding of `value` (extension objects as their wrappers).
@@ -41,7 +33,7 @@ fn packed(value: &Value) -> Vec<u8> {
 
 /// The MsgPack encoding of the JSON text `json` (read as the JSON codec reads it).
 fn from_json(json: &str) -> Vec<u8> {
-    let (_, _, value) = format(Codec::Json)
+    let (_, _, value) = test_format(Codec::Json)
         .decode_message(format!("[1, 7, {json}]").as_bytes())
         .unwrap();
     packed(&value)
@@ -92,32 +84,6 @@ fn same_bytes<T: DeserializeOwned + Debug>(content: &[u8], direct: bool) -> Stri
 fn same<T: DeserializeOwned + Debug>(json: &str, direct: bool) -> String {
     same_bytes::<T>(&from_json(json), direct)
 }
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)] // read through Debug
-struct Msg {
-    id: i64,
-    values: Vec<f64>,
-    name: String,
-    tag: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-enum Shape {
-    Dot,
-    Circle(f64),
-    Rect { w: u32, h: u32 },
-    Pair(i8, i8),
-}
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct Meters(f64);
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct Unit;
 
 #[test]
 fn structs_lists_and_scalars_decode_as_through_a_value() {
@@ -415,7 +381,7 @@ fn a_request_is_charged_exactly_what_its_values_are() {
 #[cfg(feature = "blosc")]
 #[test]
 fn blosc_frames_keep_their_decompressed_content() {
-    let format = format(Codec::MsgPackBlosc);
+    let format = test_format(Codec::MsgPackBlosc);
     let content = Codec::Json
         .decode(br#"{"id": 1, "values": [1.5], "name": "agent", "tag": "t"}"#)
         .unwrap();
