@@ -122,10 +122,13 @@
 //!   tracing-subscriber, tokio's multi-threaded runtime).
 //! - `mosaik`: the `mosaik` module, simulators and agent systems for mosaik 3, with
 //!   mosaik-api-v3's command line (clap, tracing-subscriber).
+//! - `signal`: `agent::shutdown_signal` and `agent::run_manager` (which stops on SIGINT and
+//!   SIGTERM), on tokio's signal driver; `cli` turns it on. Without it both are absent.
 //!
 //! With `default-features = false` a small crate builds without rustls, ring, clap and a C
 //! compiler run, in about 55% of the time it took before these features existed. The library
-//! asks tokio for `rt`, `net`, `io-util`, `sync`, `time`, `macros` and `signal`; a binary adds the runtime it wants (e.g. `rt-multi-thread`).
+//! asks tokio for `rt`, `net`, `io-util`, `sync`, `time` and `macros` (and `signal` with the
+//! `signal` feature, `rt-multi-thread` with `multi-thread`); a binary adds the runtime it wants (e.g. `rt-multi-thread`).
 //!
 //! # Portability
 //!

@@ -68,9 +68,13 @@ pub use options::{ContainerOptions, DEFAULT_VALIDATE_TIMEOUT};
 #[cfg(feature = "cli")]
 pub mod cli;
 mod manager;
+#[cfg(feature = "signal")]
+mod process;
 mod registry;
 
-pub use manager::{run_manager, shutdown_signal, Manager};
+pub use manager::Manager;
+#[cfg(feature = "signal")]
+pub use process::{run_manager, shutdown_signal};
 pub use registry::{AgentType, Spawnable};
 
 #[cfg(test)]
