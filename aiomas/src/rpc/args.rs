@@ -4,6 +4,8 @@
 //! declared parameter its value from either, and reports mistakes with Python's `TypeError`
 //! wording.
 
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 
 use super::{Exception, ReplyTo};
@@ -27,7 +29,7 @@ impl Iterator for Positional {
         match self {
             Positional::Values(values) => values.next().map(Received::from),
             Positional::Raw(raw) => raw.next(),
-            Positional::Tape(items) => items.next().map(Received::from),
+            Positional::Tape(items) => items.next_value().map(Received::from),
         }
     }
 
@@ -41,6 +43,24 @@ impl Iterator for Positional {
 }
 
 impl ExactSizeIterator for Positional {}
+
+impl Positional {
+    /// Whether an argument is left (without counting a tape's items).
+    fn has_next(&self) -> bool {
+        match self {
+            Positional::Tape(items) => !items.is_empty(),
+            other => other.len() > 0,
+        }
+    }
+
+    /// The next argument decoded into `T`; a tape's where it lies, without a copy.
+    fn decode_next<T: DeserializeOwned>(&mut self) -> Option<Result<T, Error>> {
+        match self {
+            Positional::Tape(items) => items.decode_next(),
+            other => other.next().map(Received::decode),
+        }
+    }
+}
 
 /// One declared parameter of a function, in declaration order, for [`Args::check`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +176,8 @@ fn missing_text(kind: &str, names: &[String]) -> String {
 /// ```
 #[derive(Debug)]
 pub struct Args {
-    function: String,
+    /// Borrowed when it is a typed proxy's method name (a literal): no allocation per call.
+    function: Cow<'static, str>,
     positional: Positional,
     keywords: Vec<(String, Received)>,
     declared: usize,
@@ -185,7 +206,7 @@ impl Args {
             .map(|(key, value)| (key, Received::from(value)))
             .collect();
         Args::with(
-            function.into(),
+            Cow::Owned(function.into()),
             Positional::Values(positional.into_iter()),
             keywords,
         )
@@ -197,24 +218,34 @@ impl Args {
         let (path, positional, keywords) = call.into_parts();
         (
             path,
-            Args::with(function, Positional::Raw(positional), keywords),
+            Args::with(Cow::Owned(function), Positional::Raw(positional), keywords),
         )
     }
 
     /// Arguments of an in-process call: the positional ones are the items of a tape (copies
     /// the caller made), and the result goes into a tape too.
     pub(crate) fn local(
-        function: &str,
+        function: &'static str,
         positional: TapeItems,
         keywords: Vec<(String, Value)>,
     ) -> Self {
-        let mut args = Args::new(function, Vec::new(), keywords);
-        args.positional = Positional::Tape(positional);
-        args.reply_to = ReplyTo::tape();
-        args
+        let keywords = keywords
+            .into_iter()
+            .map(|(key, value)| (key, Received::from(value)))
+            .collect();
+        let args = Args::with(
+            Cow::Borrowed(function),
+            Positional::Tape(positional),
+            keywords,
+        );
+        args.replying_to(ReplyTo::tape())
     }
 
-    fn with(function: String, positional: Positional, keywords: Vec<(String, Received)>) -> Self {
+    fn with(
+        function: Cow<'static, str>,
+        positional: Positional,
+        keywords: Vec<(String, Received)>,
+    ) -> Self {
         Args {
             function,
             positional,
@@ -319,20 +350,26 @@ impl Args {
         &self.function
     }
 
-    fn take(&mut self, name: &str) -> Result<Option<Received>, Exception> {
+    /// The parameter `name` decoded into `T`: the next positional argument or the keyword
+    /// `name` (`None`: neither is given).
+    fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, Exception> {
         self.declared += 1;
         let keyword = self
             .keywords
             .iter()
             .position(|(k, _)| k == name)
             .map(|i| self.keywords.swap_remove(i).1);
-        match (self.positional.next(), keyword) {
-            (Some(_), Some(_)) => Err(Exception::type_error(format!(
-                "{}() got multiple values for argument '{name}'",
-                self.function
-            ))),
-            (positional, keyword) => Ok(positional.or(keyword)),
-        }
+        let value = match keyword {
+            Some(_) if self.positional.has_next() => {
+                return Err(Exception::type_error(format!(
+                    "{}() got multiple values for argument '{name}'",
+                    self.function
+                )))
+            }
+            Some(keyword) => Some(keyword.decode()),
+            None => self.positional.decode_next(),
+        };
+        value.transpose().map_err(|err| self.undecodable(name, err))
     }
 
     fn decode<T: DeserializeOwned>(&self, name: &str, value: Received) -> Result<T, Exception> {
@@ -362,7 +399,7 @@ impl Args {
     /// ```
     pub fn required<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Exception> {
         match self.take(name)? {
-            Some(value) => self.decode(name, value),
+            Some(value) => Ok(value),
             None => Err(Exception::type_error(format!(
                 "{}() missing 1 required positional argument: '{name}'",
                 self.function
@@ -381,10 +418,7 @@ impl Args {
     /// # Ok::<(), aiomas::rpc::Exception>(())
     /// ```
     pub fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, Exception> {
-        match self.take(name)? {
-            Some(value) => self.decode(name, value),
-            None => Ok(None),
-        }
+        Ok(self.take::<Option<T>>(name)?.flatten())
     }
 
     /// A parameter with a default, used when the caller left it out.
@@ -403,10 +437,7 @@ impl Args {
         name: &str,
         default: impl FnOnce() -> T,
     ) -> Result<T, Exception> {
-        match self.take(name)? {
-            Some(value) => self.decode(name, value),
-            None => Ok(default()),
-        }
+        Ok(self.take(name)?.unwrap_or_else(default))
     }
 
     /// All remaining positional arguments (Python's `*args`), decoded from a list.

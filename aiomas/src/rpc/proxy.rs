@@ -440,7 +440,7 @@ impl Proxy {
     #[doc(hidden)]
     pub fn call_typed<'a, P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs>(
         &'a self,
-        method: &'a str,
+        method: &'static str,
         call: TypedCall<P, K, R, RK>,
     ) -> impl Future<Output = Result<Received, Error>> + Send + 'a {
         let (remote, local) = match (&self.local, &self.channel) {
@@ -677,7 +677,7 @@ pub struct TypedCall<P, K, R, RK> {
 impl<P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs> TypedCall<P, K, R, RK> {
     /// The arguments of an in-process call of `method`: the positional ones copied into a
     /// tape, the keywords (rare in typed calls) into values.
-    fn into_local(self, method: &str) -> Result<Args, Error> {
+    fn into_local(self, method: &'static str) -> Result<Args, Error> {
         let mut positional = Tape::new();
         self.positional.serialize_each(&mut positional)?;
         self.rest.serialize_each(&mut positional)?;

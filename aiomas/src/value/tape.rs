@@ -29,6 +29,8 @@ enum Node {
     Leaf(Value),
     /// A string: `text[start..end]`.
     Str { start: usize, end: usize },
+    /// A struct's field name or an enum's variant name: a string the type itself holds.
+    Name(&'static str),
     /// A list of `len` items; `end` is the index after its last item's subtree.
     List { len: usize, end: usize },
     /// A map of `len` entries; `end` as for lists.
@@ -162,6 +164,7 @@ impl Tape {
                 Node::Scalar(scalar) => scalar.value(),
                 Node::Leaf(value) => value.clone(),
                 Node::Str { start, end } => Value::Str(tape.text[*start..*end].to_owned()),
+                Node::Name(name) => Value::Str((*name).to_owned()),
                 Node::List { len, .. } => Value::List((0..*len).map(|_| copy(tape, at)).collect()),
                 Node::Map { len, .. } => {
                     let entries = (0..*len).map(|_| (copy(tape, at), copy(tape, at)));
@@ -182,7 +185,7 @@ impl Tape {
 
     fn end_of(&self, at: usize) -> usize {
         match self.nodes[at] {
-            Node::Scalar(_) | Node::Leaf(_) | Node::Str { .. } => at + 1,
+            Node::Scalar(_) | Node::Leaf(_) | Node::Str { .. } | Node::Name(_) => at + 1,
             Node::List { end, .. } | Node::Map { end, .. } => end,
         }
     }
@@ -221,10 +224,10 @@ impl Tape {
 
     /// Opens the single-entry map `{variant: ...}` that `to_value` makes of an enum variant;
     /// returns its index, closed by [`close_at`](Self::close_at).
-    fn open_variant(&mut self, variant: &str) -> usize {
+    fn open_variant(&mut self, variant: &'static str) -> usize {
         let at = self.nodes.len();
         self.nodes.push(Node::Map { len: 1, end: 0 });
-        self.str(variant);
+        self.nodes.push(Node::Name(variant));
         at
     }
 
@@ -235,7 +238,7 @@ impl Tape {
                 *len = items;
                 *e = end;
             }
-            Node::Scalar(_) | Node::Leaf(_) | Node::Str { .. } => {}
+            Node::Scalar(_) | Node::Leaf(_) | Node::Str { .. } | Node::Name(_) => {}
         }
     }
 }
@@ -278,39 +281,38 @@ impl Items {
         count
     }
 
-    /// The next item, moved to a tape of its own (on spare buffers: no allocation as a rule).
-    pub(crate) fn next(&mut self) -> Option<Tape> {
+    /// Decodes the next item into `T` where it lies on the tape (no copy); `None` when all
+    /// are taken.
+    pub(crate) fn decode_next<T: DeserializeOwned>(&mut self) -> Option<Result<T, Error>> {
+        let at = self.advance()?;
+        Some(self.tape.decode_at(at))
+    }
+
+    /// The next item as a value (what `*args` collects).
+    pub(crate) fn next_value(&mut self) -> Option<Value> {
+        let at = self.advance()?;
+        Some(
+            Reader {
+                tape: &mut self.tape,
+                pos: at,
+            }
+            .materialize(),
+        )
+    }
+
+    /// Whether an item is left.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.next >= self.tape.nodes.len()
+    }
+
+    /// Steps past the next item; returns where it starts.
+    fn advance(&mut self) -> Option<usize> {
         let at = self.next;
-        if at >= self.tape.nodes.len() {
+        if self.is_empty() {
             return None;
         }
-        let end = self.tape.end_of(at);
-        self.next = end;
-        let mut item = Tape::new();
-        let Tape { nodes, text } = &mut self.tape;
-        for node in &mut nodes[at..end] {
-            item.nodes.push(match node {
-                Node::Scalar(scalar) => Node::Scalar(*scalar),
-                Node::Leaf(value) => Node::Leaf(std::mem::take(value)),
-                Node::Str { start, end } => {
-                    let from = item.text.len();
-                    item.text.push_str(&text[*start..*end]);
-                    Node::Str {
-                        start: from,
-                        end: item.text.len(),
-                    }
-                }
-                Node::List { len, end } => Node::List {
-                    len: *len,
-                    end: *end - at,
-                },
-                Node::Map { len, end } => Node::Map {
-                    len: *len,
-                    end: *end - at,
-                },
-            });
-        }
-        Some(item)
+        self.next = self.tape.end_of(at);
+        Some(at)
     }
 }
 
@@ -342,9 +344,9 @@ impl Open<'_> {
         value.serialize(&mut *self.tape)
     }
 
-    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
         self.len += 1;
-        self.tape.str(key);
+        self.tape.nodes.push(Node::Name(key));
         value.serialize(&mut *self.tape)
     }
 
@@ -425,7 +427,7 @@ impl<'t> Serializer for &'t mut Tape {
         _: u32,
         variant: &'static str,
     ) -> Result<(), Error> {
-        self.str(variant);
+        self.nodes.push(Node::Name(variant));
         Ok(())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
@@ -561,6 +563,7 @@ impl Reader<'_> {
             Node::Scalar(scalar) => scalar.value(),
             Node::Leaf(value) => std::mem::take(value),
             Node::Str { start, end } => Value::Str(self.tape.text[*start..*end].to_owned()),
+            Node::Name(name) => Value::Str((*name).to_owned()),
             Node::List { len, .. } => {
                 let len = *len;
                 Value::List((0..len).map(|_| self.materialize()).collect())
@@ -594,6 +597,7 @@ impl Reader<'_> {
             Node::Scalar(scalar) => scalar.visit(visitor),
             Node::Leaf(_) => return self.as_value(read, visitor),
             Node::Str { start, end } => visitor.visit_str(&self.tape.text[start..end]),
+            Node::Name(name) => visitor.visit_str(name),
             Node::List { len, .. } => {
                 self.pos += 1;
                 let mut seq = Children {

@@ -218,21 +218,27 @@ fn custom_errors_of_serialize_are_the_same() {
 }
 
 #[test]
-fn top_level_items_are_read_one_by_one() {
+fn top_level_items_are_read_one_by_one_where_they_lie() {
     let mut tape = Tape::new();
     tape.push(&msg()).unwrap();
     tape.push(&[1, 2]).unwrap();
     tape.push("three").unwrap();
+    tape.push(&msg()).unwrap();
     let mut items = tape.into_items();
-    assert_eq!(items.len(), 3);
-    let first = items.next().unwrap();
-    let second = items.next().unwrap();
-    assert_eq!(items.len(), 1);
-    assert_eq!(second.decode::<Vec<i64>>().unwrap(), [1, 2]);
-    assert_eq!(first.to_value(), to_value(&msg()).unwrap());
-    assert_eq!(first.decode::<Msg>().unwrap(), msg());
-    let third = items.next().unwrap();
-    assert_eq!(third.to_value(), Value::from("three"));
-    assert_eq!(third.into_value(), Value::from("three"));
-    assert!(items.next().is_none());
+    assert_eq!(items.len(), 4);
+    assert_eq!(items.decode_next::<Msg>().unwrap().unwrap(), msg());
+    assert_eq!(
+        items.next_value(),
+        Some(Value::List(vec![1.into(), 2.into()]))
+    );
+    assert_eq!(items.len(), 2);
+    // A mismatch is the error `from_value` gives, and the next item is still read.
+    let wrong = items.decode_next::<i64>().unwrap().unwrap_err();
+    let expected = crate::from_value::<i64>(Value::from("three")).unwrap_err();
+    assert_eq!(wrong.to_string(), expected.to_string());
+    assert!(!items.is_empty());
+    assert_eq!(items.next_value(), Some(to_value(&msg()).unwrap()));
+    assert!(items.is_empty());
+    assert!(items.decode_next::<Msg>().is_none());
+    assert!(items.next_value().is_none());
 }
