@@ -62,6 +62,14 @@ impl Positional {
     }
 }
 
+/// Keyword arguments given as values, as `Args` keeps them.
+fn received(keywords: Vec<(String, Value)>) -> Vec<(String, Received)> {
+    keywords
+        .into_iter()
+        .map(|(key, value)| (key, Received::from(value)))
+        .collect()
+}
+
 /// One declared parameter of a function, in declaration order, for [`Args::check`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Param<'a> {
@@ -201,14 +209,10 @@ impl Args {
         positional: Vec<Value>,
         keywords: Vec<(String, Value)>,
     ) -> Self {
-        let keywords = keywords
-            .into_iter()
-            .map(|(key, value)| (key, Received::from(value)))
-            .collect();
         Args::with(
             Cow::Owned(function.into()),
             Positional::Values(positional.into_iter()),
-            keywords,
+            received(keywords),
         )
     }
 
@@ -229,16 +233,12 @@ impl Args {
         positional: TapeItems,
         keywords: Vec<(String, Value)>,
     ) -> Self {
-        let keywords = keywords
-            .into_iter()
-            .map(|(key, value)| (key, Received::from(value)))
-            .collect();
-        let args = Args::with(
+        Args::with(
             Cow::Borrowed(function),
             Positional::Tape(positional),
-            keywords,
-        );
-        args.replying_to(ReplyTo::tape())
+            received(keywords),
+        )
+        .replying_to(ReplyTo::tape())
     }
 
     fn with(
