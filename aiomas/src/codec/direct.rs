@@ -87,7 +87,14 @@ impl<'de> de::Deserializer<'de> for Key<'_> {
 /// treat a list or map as `deserialize_any` does walk it (a container is entered there), and
 /// hand a scalar to its `Value`. Expanded inside `impl Deserializer for &mut T`, where `T` has
 /// `container()` (what the container at the cursor is, `None` at a scalar), `scalar()` (the
-/// scalar at the cursor as a `Value`) and `skip()` (steps past the value at the cursor).
+/// scalar at the cursor as a `Value`), `visit_scalar(visitor, by_value)` (the scalar at the
+/// cursor visited as `by_value` visits its `Value`; common scalars may skip the `Value`) and
+/// `skip()` (steps past the value at the cursor).
+///
+/// `by_value` is the `Value` deserializer's method the caller asked for. For every scalar of a
+/// scanned frame but a big integer (no extension object is left in one), that method hands the
+/// scalar over as `deserialize_any` does, so a number, string or bool may go to the visitor as
+/// it is.
 macro_rules! in_place {
     () => {
         $crate::codec::direct::in_place! { like_any:
@@ -161,7 +168,9 @@ macro_rules! in_place {
         ) -> ::core::result::Result<V::Value, $crate::Error> {
             match self.container() {
                 Some(_) => self.deserialize_any(visitor),
-                None => self.scalar()?.$method($($arg,)* visitor),
+                None => self.visit_scalar(visitor, |value, visitor| {
+                    value.$method($($arg,)* visitor)
+                }),
             }
         }
     )*};

@@ -133,15 +133,24 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A non-negative integer of at most 63 bits at the cursor (message types and ids).
+    /// A non-negative integer of at most 63 bits at the cursor (message types and ids), read
+    /// as [`number`](Parser::number) reads one: `None` for anything else (a float, a larger
+    /// integer), which the full decode then reads.
     fn plain_integer(&mut self) -> Option<i64> {
-        if !matches!(self.peek(), Some(b'0'..=b'9')) {
-            return None;
+        let mut value: i64 = 0;
+        match self.peek()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => {
+                while let Some(digit @ b'0'..=b'9') = self.peek() {
+                    value = value
+                        .checked_mul(10)?
+                        .checked_add(i64::from(digit - b'0'))?;
+                    self.pos += 1;
+                }
+            }
+            _ => return None,
         }
-        match self.number().ok()?.into_value() {
-            Value::Int(i) => Some(i),
-            _ => None,
-        }
+        (!matches!(self.peek(), Some(b'.' | b'e' | b'E'))).then_some(value)
     }
 
     /// A request's content `[path, args, kwargs]` at depth 1, as `rpc` reads it: a string
@@ -260,6 +269,26 @@ impl<'a> Direct<'a> {
     /// The scalar at the cursor, as a [`Value`].
     fn scalar(&mut self) -> Result<Value, Error> {
         self.parser.value(self.depth)
+    }
+
+    /// The scalar at the cursor, visited as `by_value` visits its [`Value`] (see
+    /// [`in_place`]): a string or a number goes to the visitor as it is.
+    #[inline]
+    fn visit_scalar<'de, V: Visitor<'de>>(
+        &mut self,
+        visitor: V,
+        by_value: impl FnOnce(Value, V) -> Result<V::Value, Error>,
+    ) -> Result<V::Value, Error> {
+        match self.parser.peek() {
+            Some(b'"') => visitor.visit_string(self.parser.string()?),
+            Some(b'-' | b'0'..=b'9') => match self.parser.number()?.into_value() {
+                Value::Int(i) => visitor.visit_i64(i),
+                Value::UInt(u) => visitor.visit_u64(u),
+                Value::Float(f) => visitor.visit_f64(f),
+                big => by_value(big, visitor),
+            },
+            _ => by_value(self.scalar()?, visitor),
+        }
     }
 
     /// Steps past the value at the cursor.

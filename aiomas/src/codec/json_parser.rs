@@ -148,8 +148,9 @@ impl<'a> Parser<'a> {
         Ok(key)
     }
 
-    /// After an item: `true` past the closing bracket `close`, `false` past a comma.
-    #[inline]
+    /// After an item: `true` past the closing bracket `close`, `false` past a comma. Always
+    /// inlined: called after every item, it costs as much again as a call.
+    #[inline(always)]
     pub(super) fn end_of_item(&mut self, close: u8) -> Result<bool, Error> {
         self.skip_whitespace();
         match self.peek() {

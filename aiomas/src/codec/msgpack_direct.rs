@@ -328,6 +328,22 @@ impl<'a> Direct<'a> {
         self.reader.head()?.into_value()
     }
 
+    /// The scalar at the cursor, visited as `by_value` visits its [`Value`] (see
+    /// [`in_place`]): a signed integer, a float or a bool goes to the visitor as it is.
+    #[inline]
+    fn visit_scalar<'de, V: Visitor<'de>>(
+        &mut self,
+        visitor: V,
+        by_value: impl FnOnce(Value, V) -> Result<V::Value, Error>,
+    ) -> Result<V::Value, Error> {
+        match self.reader.head()? {
+            Head::Int(i) => visitor.visit_i64(i),
+            Head::Float(f) => visitor.visit_f64(f),
+            Head::Bool(b) => visitor.visit_bool(b),
+            other => by_value(other.into_value()?, visitor),
+        }
+    }
+
     /// The item at the cursor, as a [`Value`].
     fn value(&mut self) -> Result<Value, Error> {
         Value::deserialize(self)

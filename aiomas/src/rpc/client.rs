@@ -8,7 +8,7 @@ use std::task::Poll;
 use tokio::task::JoinSet;
 use tracing::{debug, Instrument};
 
-use super::service::call;
+use super::service::call_shared;
 use super::{Args, BoxFuture, Exception, FromProxy, Proxy, ReplyTo, Service};
 use crate::channel::{Channel, Request, Requests};
 use crate::{Error, Home, ServiceRef, Value};
@@ -400,7 +400,7 @@ async fn next_request(requests: &mut Requests, calls: &mut JoinSet<()>) -> Optio
 async fn handle(root: Option<Arc<Root>>, mut request: Request) {
     let parsed = match request.take_call() {
         Some(call) => {
-            let function = call.path.rsplit('/').next().unwrap_or_default().to_owned();
+            let function = super::proxy::function_name(&call.path).to_owned();
             Ok(Args::from_call(function, call))
         }
         None => parse_call(request.take_content()),
@@ -412,7 +412,7 @@ async fn handle(root: Option<Arc<Root>>, mut request: Request) {
         )),
         (Ok((path, args)), Some(root)) => {
             let args = args.replying_to(ReplyTo::frame(request.reply_slot()));
-            call(&*root.service, &path, args).await
+            call_shared(root.service.clone(), path, args).await
         }
     };
     let sent = match outcome {
@@ -449,6 +449,6 @@ fn parse_call(content: Value) -> Result<(String, Args), Exception> {
         Value::Nil => Vec::new(),
         _ => return Err(malformed()),
     };
-    let function = path.rsplit('/').next().unwrap_or_default().to_owned();
+    let function = super::proxy::function_name(&path).to_owned();
     Ok((path, Args::new(function, args, kwargs)))
 }

@@ -693,7 +693,7 @@ impl<P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs> TypedCall<P, K, R, RK> 
 }
 
 /// The name of `method` (the last segment of its path) as errors show it.
-fn function_name(method: &str) -> &str {
+pub(super) fn function_name(method: &str) -> &str {
     // A byte search: `rsplit` with a `char` costs several times more on short names.
     match method.bytes().rposition(|b| b == b'/') {
         Some(slash) => &method[slash + 1..],

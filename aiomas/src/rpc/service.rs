@@ -170,17 +170,9 @@ pub trait Service: Send + Sync + 'static {
     }
 }
 
-/// Runs `path` on `root` with `args`; errors and panics become exceptions.
-pub(crate) async fn call(root: &dyn Service, path: &str, args: Args) -> Result<Reply, Exception> {
-    // Resolution is guarded too: a panicking `route` is caught as well.
-    match std::panic::catch_unwind(AssertUnwindSafe(|| resolve_and_run(root, path, 0, args))) {
-        Ok(run) => CatchUnwind(run).await.unwrap_or_else(|p| panicked(path, p)),
-        Err(panic) => panicked(path, panic),
-    }
-}
-
-/// [`call`] on a root held by shared ownership, as one future that owns the deepest shared
-/// service on the way (an agent in its container's table) rather than one box per such hop.
+/// Runs `path` on `root` with `args`; errors and panics (in resolving the path too) become
+/// exceptions. One future owns the deepest service held by shared ownership on the way (an
+/// agent in its container's table), rather than one box per such hop.
 pub(crate) async fn call_shared(
     root: Arc<dyn Service>,
     path: String,

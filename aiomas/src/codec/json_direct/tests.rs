@@ -157,6 +157,14 @@ fn other_messages_and_bad_frames_are_decoded_as_before() {
         r#"[1, 1, [1, 2]"#,
         r#"[1, 1, [1, 2], 4]"#,
         r#"[1, -1, 2]"#,
+        // Message types and ids that are not plain non-negative 63-bit integers.
+        r#"[1.0, 1, 2]"#,
+        r#"[1, 1e3, 2]"#,
+        r#"[1, 1.5, 2]"#,
+        r#"[1, 01, 2]"#,
+        r#"[1, -0, 2]"#,
+        r#"[1, 9223372036854775808, 2]"#,
+        r#"[1, 123456789012345678901, 2]"#,
         r#"[1, 1, {"a" 1}]"#,
         r#"[1, 1, "\x"]"#,
         r#"[1, 1, [1,]]"#,
@@ -175,6 +183,11 @@ fn other_messages_and_bad_frames_are_decoded_as_before() {
             (old, new) => panic!("{frame}: {old:?} vs {new:?}"),
         }
     }
+    let largest_id = format
+        .decode_frame(Bytes::from(r#"[1, 9223372036854775807, 2]"#), true)
+        .unwrap();
+    assert_eq!(largest_id.1, i64::MAX as u64);
+    assert!(is_direct(&largest_id.2));
     let deep = format!("{}{}", "[".repeat(127), "]".repeat(127));
     assert!(is_direct(&received(&format, &deep).unwrap()));
     let too_deep = format!("{}{}", "[".repeat(128), "]".repeat(128));
