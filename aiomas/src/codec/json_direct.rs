@@ -128,7 +128,7 @@ impl<'a> Parser<'a> {
             }
             Some(b'"') => Ok(self.string_text()?.len()),
             // Numbers are checked, not converted.
-            Some(b'0'..=b'9' | b'-') => Ok(self.number()?.heap_bytes()),
+            Some(b'0'..=b'9' | b'-') => self.skip_number(),
             _ => Ok(heap_bytes(&self.value(depth)?)),
         }
     }

@@ -384,6 +384,68 @@ impl<'a> Parser<'a> {
     }
 }
 
+impl Parser<'_> {
+    /// Steps over the number at the cursor, as [`number`](Self::number) reads it, without
+    /// converting it: the heap bytes its value would own. A float or a short integer (the
+    /// numbers of a message) is stepped over here; anything else (a long integer, `-Infinity`,
+    /// a malformed number, with its error) is left to `number` from the start.
+    pub(super) fn skip_number(&mut self) -> Result<usize, Error> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.skip_digits(),
+            _ => return self.number_from(start),
+        }
+        let integer_digits = self.pos - start;
+        let mut float = false;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !self.skip_digits_after() {
+                return self.number_from(start);
+            }
+            float = true;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !self.skip_digits_after() {
+                return self.number_from(start);
+            }
+            float = true;
+        }
+        // A float owns no heap, nor does an integer of up to 18 digits (and a sign).
+        if float || integer_digits < MAX_EXACT_DIGITS {
+            return Ok(0);
+        }
+        self.number_from(start)
+    }
+
+    fn skip_digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// Steps over the digits at the cursor; whether there was at least one.
+    fn skip_digits_after(&mut self) -> bool {
+        let start = self.pos;
+        self.skip_digits();
+        self.pos > start
+    }
+
+    /// [`number`](Self::number) from `start`, for its heap bytes (or its error).
+    #[cold]
+    fn number_from(&mut self, start: usize) -> Result<usize, Error> {
+        self.pos = start;
+        self.number().map(|number| number.heap_bytes())
+    }
+}
+
 /// Integers of up to 19 digits fit in a `u64`.
 const MAX_EXACT_DIGITS: usize = 19;
 
@@ -579,6 +641,35 @@ mod tests {
             } else {
                 let canonical = if text == "-0" { "0" } else { &text };
                 assert_eq!(value, Value::from_canonical_digits(canonical), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_skipped_number_ends_and_fails_where_a_read_one_does() {
+        let malformed = [
+            "-", "01", "1.", "1.e5", "1e", "1e+", "-x", "-Inf", "2.5E-", "-0.0e",
+        ];
+        let texts = number_texts()
+            .into_iter()
+            .chain(malformed.map(String::from));
+        for text in texts {
+            for after in ["", ",", "]", " x"] {
+                let input = format!("{text}{after}");
+                let format = WireFormat::new(Codec::Json, Serializers::default());
+                let decoding = Decoding::new(&format, input.len());
+                let mut read = Parser::new(&decoding, input.as_bytes()).unwrap();
+                let mut skipped = Parser::new(&decoding, input.as_bytes()).unwrap();
+                let heap = read.number().map(|number| number.heap_bytes());
+                let skip = skipped.skip_number();
+                match (heap, skip) {
+                    (Ok(heap), Ok(skip)) => assert_eq!(heap, skip, "{input}"),
+                    (Err(read), Err(skipped)) => {
+                        assert_eq!(read.to_string(), skipped.to_string(), "{input}")
+                    }
+                    (heap, skip) => panic!("{input}: {heap:?} vs {skip:?}"),
+                }
+                assert_eq!(read.pos, skipped.pos, "{input}");
             }
         }
     }

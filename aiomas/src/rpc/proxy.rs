@@ -784,7 +784,8 @@ impl<P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs> Serialize for Content<'
 }
 
 /// `prefix/method`, or `method` for the root, joined on the stack unless it is long (the
-/// serializers' `collect_str` would allocate a `String` per call).
+/// serializers' `collect_str` would allocate a `String` per call). An `ArrayString` keeps the
+/// joined path a string without validating its bytes again.
 struct MethodPath<'a>(&'a str, &'a str);
 
 /// Method paths up to this length are joined without allocating.
@@ -796,17 +797,14 @@ impl Serialize for MethodPath<'_> {
         if prefix.is_empty() {
             return s.serialize_str(method);
         }
-        let len = prefix.len() + 1 + method.len();
-        if len > SHORT_PATH {
+        let mut joined = arrayvec::ArrayString::<SHORT_PATH>::new();
+        let fits = joined.try_push_str(prefix).is_ok()
+            && joined.try_push('/').is_ok()
+            && joined.try_push_str(method).is_ok();
+        if !fits {
             return s.serialize_str(&format!("{prefix}/{method}"));
         }
-        let mut joined = [0; SHORT_PATH];
-        joined[..prefix.len()].copy_from_slice(prefix.as_bytes());
-        joined[prefix.len()] = b'/';
-        joined[prefix.len() + 1..len].copy_from_slice(method.as_bytes());
-        // Two strings joined by an ASCII byte are UTF-8 again.
-        let path = std::str::from_utf8(&joined[..len]).map_err(serde::ser::Error::custom)?;
-        s.serialize_str(path)
+        s.serialize_str(&joined)
     }
 }
 
