@@ -448,9 +448,8 @@ impl Shared {
     }
 
     /// Marks a request as handed out to a handler: `close` waits (briefly) for its reply.
-    pub(crate) fn take_request(&self, mut request: Request) -> Request {
+    pub(crate) fn hand_out(&self, request: &mut Request) {
         request.handed_out = Some(self.handed_out.token());
-        request
     }
 
     /// Whether more frames are about to follow: more than one call is open either way.

@@ -248,7 +248,10 @@ impl Channel {
     pub async fn recv(&self) -> Result<Request, Error> {
         let mut incoming = self.shared.incoming.lock().await;
         match incoming.recv().await {
-            Some(request) => Ok(self.shared.take_request(request)),
+            Some(mut request) => {
+                self.shared.hand_out(&mut request);
+                Ok(request)
+            }
             None => Err(self
                 .shared
                 .failure()
@@ -421,11 +424,11 @@ pub(crate) struct Requests {
 impl Requests {
     /// The next request, or `None` once the connection is gone.
     pub(crate) async fn next(&mut self) -> Option<Request> {
-        let request = self.incoming.recv().await?;
-        match self.connection.upgrade() {
-            Some(connection) => Some(connection.take_request(request)),
-            None => Some(request),
+        let mut request = self.incoming.recv().await?;
+        if let Some(connection) = self.connection.upgrade() {
+            connection.hand_out(&mut request);
         }
+        Some(request)
     }
 
     /// Cancelled once the connection is gone (after `close` has given handlers their grace).

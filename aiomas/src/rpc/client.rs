@@ -348,12 +348,12 @@ pub(crate) async fn serve(
         // then leave together in one write. Calls that wait go on in their own task, so they
         // still run concurrently.
         let span = request.span();
-        let call = handle(root.clone(), request);
-        // A disabled span (no subscriber wants it) is not worth a layer polled per call.
+        // A disabled span (no subscriber wants it) is not worth a layer polled per call. The
+        // call is made where it is boxed, not moved there (it is large).
         let mut call: BoxFuture<'static, ()> = if span.is_disabled() {
-            Box::pin(call)
+            Box::pin(handle(root.clone(), request))
         } else {
-            Box::pin(call.instrument(span))
+            Box::pin(handle(root.clone(), request).instrument(span))
         };
         let finished =
             std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
