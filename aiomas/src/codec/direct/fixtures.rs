@@ -39,3 +39,20 @@ pub(crate) struct Meters(f64);
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
 pub(crate) struct Unit;
+
+/// Scalars decoded into targets of another kind, given as JSON to `$same` (a test's
+/// `same::<T>(json, direct)`, which compares the direct decode with the `Value` path): each
+/// fails, or converts, as through a value, on the direct path.
+macro_rules! scalars_of_another_kind {
+    ($same:ident) => {
+        $same::<bool>("1", true);
+        $same::<i64>("true", true);
+        $same::<String>("2.5", true);
+        $same::<u64>("-1", true);
+        $same::<f64>(r#""x""#, true);
+        $same::<Vec<u8>>(r#""ab""#, true);
+        $same::<Option<f64>>("7", true);
+        $same::<(u8,)>("3", true);
+    };
+}
+pub(crate) use scalars_of_another_kind;

@@ -9,7 +9,9 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::super::decode::Decoding;
-use super::super::direct::fixtures::{test_format, Meters, Msg, Shape, Unit};
+use super::super::direct::fixtures::{
+    scalars_of_another_kind, test_format, Meters, Msg, Shape, Unit,
+};
 use super::super::{json_parser, Content, Received, WireFormat};
 use super::Codec;
 use crate::value::{from_value, BigInt, Bytes as ByteBuf, ServiceRef, Value};
@@ -87,6 +89,7 @@ fn structs_lists_and_scalars_decode_as_through_a_value() {
     same::<Meters>("[2.5]", true);
     same::<ByteBuf>("[1, 2]", true);
     same::<ByteBuf>(r#""text""#, true);
+    scalars_of_another_kind!(same);
 }
 
 #[test]

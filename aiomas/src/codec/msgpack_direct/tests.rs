@@ -10,7 +10,9 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::super::decode::Decoding;
-use super::super::direct::fixtures::{test_format, Meters, Msg, Shape, Unit};
+use super::super::direct::fixtures::{
+    scalars_of_another_kind, test_format, Meters, Msg, Shape, Unit,
+};
 use super::super::{msgpack, Codec, Content, Received, WireFormat};
 use crate::value::{from_value, BigInt, Bytes as ByteBuf, ServiceRef, Value};
 use crate::Error;
@@ -118,6 +120,7 @@ fn structs_lists_and_scalars_decode_as_through_a_value() {
     same::<Meters>("[2.5]", true);
     same::<ByteBuf>("[1, 2]", true);
     same::<ByteBuf>(r#""text""#, true);
+    scalars_of_another_kind!(same);
 }
 
 #[test]
