@@ -21,7 +21,7 @@ use serde::de::{
 
 use super::decode::{check_nesting, heap_bytes, Decoding, ENTRY, SLOT, TYPE_KEY};
 use super::direct::{in_place, Key, Plain, PlainContent, REQUEST, RESULT};
-use super::json_parser::Parser;
+use super::json_parser::{Parser, MAX_EXACT_DIGITS};
 use super::{Codec, Serializers, WireFormat};
 use crate::value::{list_not_used_up, Value, BIG_INT_TOKEN, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
 use crate::Error;
@@ -137,20 +137,19 @@ impl<'a> Parser<'a> {
     /// as [`number`](Parser::number) reads one: `None` for anything else (a float, a larger
     /// integer), which the full decode then reads.
     fn plain_integer(&mut self) -> Option<i64> {
-        let mut value: i64 = 0;
+        let (mut magnitude, mut digits) = (0, 0);
         match self.peek()? {
             b'0' => self.pos += 1,
             b'1'..=b'9' => {
-                while let Some(digit @ b'0'..=b'9') = self.peek() {
-                    value = value
-                        .checked_mul(10)?
-                        .checked_add(i64::from(digit - b'0'))?;
-                    self.pos += 1;
-                }
+                self.digits(&mut magnitude, &mut digits);
             }
             _ => return None,
         }
-        (!matches!(self.peek(), Some(b'.' | b'e' | b'E'))).then_some(value)
+        let fraction_or_exponent = matches!(self.peek(), Some(b'.' | b'e' | b'E'));
+        if fraction_or_exponent || digits > MAX_EXACT_DIGITS {
+            return None;
+        }
+        i64::try_from(magnitude).ok()
     }
 
     /// A request's content `[path, args, kwargs]` at depth 1, as `rpc` reads it: a string

@@ -286,7 +286,7 @@ impl<'a> Parser<'a> {
     /// Steps over the digits at the cursor, accumulating them into `mantissa` (which
     /// wraps beyond 19 digits; `digits` tells). Returns how many there were.
     #[inline]
-    fn digits(&mut self, mantissa: &mut u64, digits: &mut usize) -> usize {
+    pub(super) fn digits(&mut self, mantissa: &mut u64, digits: &mut usize) -> usize {
         let start = self.pos;
         while let Some(&byte) = self.bytes.get(self.pos) {
             let digit = byte.wrapping_sub(b'0');
@@ -447,7 +447,7 @@ impl Parser<'_> {
 }
 
 /// Integers of up to 19 digits fit in a `u64`.
-const MAX_EXACT_DIGITS: usize = 19;
+pub(super) const MAX_EXACT_DIGITS: usize = 19;
 
 /// Every integer up to 2^53 is an exact `f64`.
 const MAX_EXACT_MANTISSA: u64 = 1 << 53;

@@ -218,11 +218,12 @@ impl Args {
 
     /// The arguments of a request `call` whose arguments are still in its frame: each is
     /// decoded straight into its parameter's type.
-    pub(crate) fn from_call(function: String, call: RawCall) -> (String, Self) {
+    pub(crate) fn from_call(call: RawCall) -> (String, Self) {
         let (path, positional, keywords) = call.into_parts();
+        let function = Cow::Owned(function_name(&path).to_owned());
         (
             path,
-            Args::with(Cow::Owned(function), Positional::Raw(positional), keywords),
+            Args::with(function, Positional::Raw(positional), keywords),
         )
     }
 
@@ -527,6 +528,15 @@ impl Args {
         let all = self.rest_args()?;
         self.finish()?;
         Ok(all)
+    }
+}
+
+/// The name of the function at `path` (its last segment) as errors show it.
+pub(super) fn function_name(path: &str) -> &str {
+    // A byte search: `rsplit` with a `char` costs several times more on short names.
+    match path.bytes().rposition(|b| b == b'/') {
+        Some(slash) => &path[slash + 1..],
+        None => path,
     }
 }
 

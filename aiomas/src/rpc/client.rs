@@ -8,6 +8,7 @@ use std::task::Poll;
 use tokio::task::JoinSet;
 use tracing::{debug, Instrument};
 
+use super::args::function_name;
 use super::service::call_shared;
 use super::{Args, BoxFuture, Exception, FromProxy, Proxy, ReplyTo, Service};
 use crate::channel::{Channel, Request, Requests};
@@ -399,10 +400,7 @@ async fn next_request(requests: &mut Requests, calls: &mut JoinSet<()>) -> Optio
 
 async fn handle(root: Option<Arc<Root>>, mut request: Request) {
     let parsed = match request.take_call() {
-        Some(call) => {
-            let function = super::proxy::function_name(&call.path).to_owned();
-            Ok(Args::from_call(function, call))
-        }
+        Some(call) => Ok(Args::from_call(call)),
         None => parse_call(request.take_content()),
     };
     let outcome = match (parsed, &root) {
@@ -449,6 +447,6 @@ fn parse_call(content: Value) -> Result<(String, Args), Exception> {
         Value::Nil => Vec::new(),
         _ => return Err(malformed()),
     };
-    let function = super::proxy::function_name(&path).to_owned();
+    let function = function_name(&path).to_owned();
     Ok((path, Args::new(function, args, kwargs)))
 }

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::ser::{SerializeMap, SerializeTuple};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::args::function_name;
 use super::local::LocalEndpoint;
 use super::{Args, Reply};
 use crate::channel::Channel;
@@ -689,15 +690,6 @@ impl<P: ArgList, K: KwList, R: RestArgs, RK: RestKwargs> TypedCall<P, K, R, RK> 
             positional.into_items(),
             kwargs,
         ))
-    }
-}
-
-/// The name of `method` (the last segment of its path) as errors show it.
-pub(super) fn function_name(method: &str) -> &str {
-    // A byte search: `rsplit` with a `char` costs several times more on short names.
-    match method.bytes().rposition(|b| b == b'/') {
-        Some(slash) => &method[slash + 1..],
-        None => method,
     }
 }
 

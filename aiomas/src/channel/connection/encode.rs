@@ -89,11 +89,11 @@ pub(super) fn frame_here<C: Serialize + ?Sized>(
     let encode = || frame(format, msg_type, msg_id, content, small_size);
     #[cfg(feature = "multi-thread")]
     {
-        let multi_thread = || {
-            tokio::runtime::Handle::try_current()
-                .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread)
-        };
-        if small_size.is_none() && multi_thread() {
+        // Only large content asks for the runtime: the question costs a thread-local lookup.
+        let large_on_multi_thread = small_size.is_none()
+            && tokio::runtime::Handle::try_current()
+                .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
+        if large_on_multi_thread {
             return tokio::task::block_in_place(encode);
         }
     }

@@ -30,7 +30,7 @@ fn both(args: &str, kwargs: &str) -> (Option<Args>, Args) {
     let direct = received
         .into_call()
         .ok()
-        .map(|call| Args::from_call("f".to_owned(), call).1);
+        .map(|call| Args::from_call(call).1);
     let (_, _, content) = format.decode_message(frame.as_bytes()).unwrap();
     let Value::List(parts) = content else {
         panic!()
