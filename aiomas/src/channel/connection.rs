@@ -239,6 +239,8 @@ impl Shared {
         encode::frame_here(&self.format, msg_type, msg_id, content)
     }
 
+    /// Sends a complete frame, which holds `slot` until it goes out. Its bytes are counted
+    /// before the peer can have them.
     pub(crate) fn queue(
         &self,
         bytes: Vec<u8>,
@@ -247,11 +249,11 @@ impl Shared {
         let len = bytes.len();
         // A lone call writes its frame itself; a busy connection's frames are batched.
         let direct = !self.is_busy();
-        match self.outbox.push(bytes, slot, direct) {
-            Pushed::Written | Pushed::Queued => {
-                self.stats.wrote(len);
-                Ok(())
-            }
+        match self
+            .outbox
+            .push(bytes, slot, direct, || self.stats.wrote(len))
+        {
+            Pushed::Written | Pushed::Queued => Ok(()),
             Pushed::Closing => Err(self.failure_or_closed()),
         }
     }

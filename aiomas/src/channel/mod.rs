@@ -651,9 +651,10 @@ impl Request {
     /// ```
     pub fn reply(mut self, result: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
-        let sent = connection.reply(self.msg_id, result.into(), self.slot.take());
-        self.trace.answered(&connection, Answer::Result, &sent);
-        sent
+        let slot = self.slot.take();
+        self.trace.answer(&connection, Answer::Result, || {
+            connection.reply(self.msg_id, result.into(), slot)
+        })
     }
 
     /// Where the reply goes, for encoding a result into its frame ahead of
@@ -668,9 +669,10 @@ impl Request {
     /// Answers with a reply frame that [`ReplySlot::encode`] made for this request.
     pub(crate) fn reply_frame(mut self, frame: ReplyFrame) -> Result<(), Error> {
         let connection = self.connection()?;
-        let sent = connection.queue(frame.0, self.slot.take());
-        self.trace.answered(&connection, Answer::Result, &sent);
-        sent
+        let slot = self.slot.take();
+        self.trace.answer(&connection, Answer::Result, || {
+            connection.queue(frame.0, slot)
+        })
     }
 
     /// Answers with an exception: the peer reads `kind: message` as the last line of the
@@ -694,9 +696,10 @@ impl Request {
     /// ```
     pub fn fail(mut self, kind: &str, message: &str) -> Result<(), Error> {
         let connection = self.connection()?;
-        let sent = connection.fail(self.msg_id, kind, message, self.slot.take());
-        self.trace.answered(&connection, Answer::Exception, &sent);
-        sent
+        let slot = self.slot.take();
+        self.trace.answer(&connection, Answer::Exception, || {
+            connection.fail(self.msg_id, kind, message, slot)
+        })
     }
 
     /// Answers with an exception reply whose content is `failure` as it is, for peers that
@@ -723,9 +726,10 @@ impl Request {
     /// ```
     pub fn fail_with(mut self, failure: impl Into<Value>) -> Result<(), Error> {
         let connection = self.connection()?;
-        let sent = connection.fail_with(self.msg_id, &failure.into(), self.slot.take());
-        self.trace.answered(&connection, Answer::Exception, &sent);
-        sent
+        let slot = self.slot.take();
+        self.trace.answer(&connection, Answer::Exception, || {
+            connection.fail_with(self.msg_id, &failure.into(), slot)
+        })
     }
 
     /// Consumes the request without any reply, for protocols where silence is the answer
@@ -752,8 +756,9 @@ impl Request {
     pub fn leave_unanswered(mut self) {
         self.slot.take();
         if let Some(connection) = self.connection.upgrade() {
-            self.trace
-                .answered(&connection, Answer::Unanswered, &Ok(()));
+            let _ = self
+                .trace
+                .answer(&connection, Answer::Unanswered, || Ok(()));
         }
     }
 
@@ -785,13 +790,14 @@ impl Drop for Request {
         let Some(slot) = self.slot.take() else { return };
         if let Some(connection) = self.connection.upgrade() {
             if connection.failure().is_none() {
-                let sent = connection.fail(
-                    self.msg_id,
-                    "RuntimeError",
-                    "the request was dropped without a reply",
-                    Some(slot),
-                );
-                self.trace.answered(&connection, Answer::Dropped, &sent);
+                let sent = self.trace.answer(&connection, Answer::Dropped, || {
+                    connection.fail(
+                        self.msg_id,
+                        "RuntimeError",
+                        "the request was dropped without a reply",
+                        Some(slot),
+                    )
+                });
                 if let Err(err) = sent {
                     debug!("could not answer a dropped request: {err}");
                 }

@@ -7,7 +7,11 @@
 //! also batches the frames of a busy connection into one write.
 //!
 //! Each queued frame keeps the slot it holds (an outgoing-queue slot for our requests, an
-//! in-flight slot for the peer's) until it is written, so the queue is bounded by the slots.
+//! in-flight slot for the peer's) until its bytes go to the socket, so the queue is bounded by
+//! the slots. The slot is freed just before, never after: a peer that has read a reply finds
+//! its call no longer in flight here. Beyond the slots the write side holds at most one batch
+//! and one frame: the one being written, or the rest of a frame written directly in part (only
+//! a frame pushed onto an empty queue is written directly, so there is one such rest at most).
 
 use std::collections::VecDeque;
 use std::io;
@@ -27,11 +31,11 @@ use crate::error::ConnectionError;
 /// written as they are.
 const BATCH: usize = 64 * 1024;
 
-/// A frame (or what is left of it) with the slot it holds until it is written.
+/// A frame (or what is left of it) with the slot it holds until its bytes go to the socket.
 struct Frame {
     bytes: Vec<u8>,
     written: usize,
-    _slot: Option<OwnedSemaphorePermit>,
+    slot: Option<OwnedSemaphorePermit>,
 }
 
 #[derive(Default)]
@@ -80,19 +84,24 @@ impl Outbox {
 
     /// Writes `bytes` at once if the writer is idle (and `direct` allows it), else queues them.
     /// Never waits: the socket is written only as far as it takes bytes without blocking.
+    /// `accepted` runs once the frame is taken, before any of it can reach the peer (the
+    /// connection counts it there).
     pub(crate) fn push(
         &self,
         bytes: Vec<u8>,
-        slot: Option<OwnedSemaphorePermit>,
+        mut slot: Option<OwnedSemaphorePermit>,
         direct: bool,
+        accepted: impl FnOnce(),
     ) -> Pushed {
         let mut queue = self.queue();
         if queue.closing {
             return Pushed::Closing;
         }
+        accepted();
         let mut written = 0;
         if direct && queue.frames.is_empty() {
             if let Some(half) = queue.half.as_mut() {
+                drop(slot.take());
                 written = write_now(half, &bytes);
                 if written == bytes.len() {
                     // TLS keeps bytes in its session until flushed; TCP's flush does nothing.
@@ -108,7 +117,7 @@ impl Outbox {
         queue.frames.push_back(Frame {
             bytes,
             written,
-            _slot: slot,
+            slot,
         });
         drop(queue);
         self.wake.notify_one();
@@ -165,8 +174,8 @@ pub(crate) async fn write_loop(shared: Weak<Shared>, outbox: Arc<Outbox>) {
 async fn drain(shared: &Weak<Shared>, outbox: &Outbox) -> io::Result<()> {
     let mut batch = Vec::new();
     // Kept from batch to batch, so that a busy connection's frames are moved without growing
-    // fresh queues each time.
-    let mut frames = Frames::default();
+    // a fresh queue each time.
+    let mut frames = VecDeque::new();
     loop {
         outbox.wake.notified().await;
         // Batch frames into one write: those queued already and, on a busy connection, those
@@ -212,20 +221,12 @@ fn take_half(outbox: &Outbox) -> Option<WriteHalf> {
     queue.half.take()
 }
 
-/// The writer's own queues: the frames taken from the outbox, and those copied into the
-/// batch and not written yet (they keep their slots until then).
-#[derive(Default)]
-struct Frames {
-    taken: VecDeque<Frame>,
-    copied: VecDeque<Frame>,
-}
-
 /// Writes every queued frame, including those queued meanwhile, then flushes.
 async fn write_queued(
     outbox: &Outbox,
     half: &mut WriteHalf,
     batch: &mut Vec<u8>,
-    frames: &mut Frames,
+    frames: &mut VecDeque<Frame>,
 ) -> io::Result<()> {
     loop {
         {
@@ -235,28 +236,31 @@ async fn write_queued(
                 break;
             }
             // The outbox gets the empty queue with its capacity back.
-            std::mem::swap(&mut queue.frames, &mut frames.taken);
+            std::mem::swap(&mut queue.frames, frames);
         }
-        // Slots are freed as their frames are written.
-        while let Some(frame) = frames.taken.pop_front() {
-            let rest = &frame.bytes[frame.written..];
+        while let Some(Frame {
+            bytes,
+            written,
+            slot,
+        }) = frames.pop_front()
+        {
+            let rest = &bytes[written..];
             if batch.len() + rest.len() > BATCH && !batch.is_empty() {
                 half.write_all(batch).await?;
                 batch.clear();
-                frames.copied.clear();
             }
+            // Its bytes go to the socket next: in the batch, or as they are.
+            drop(slot);
             if rest.len() > BATCH {
                 half.write_all(rest).await?;
             } else {
                 batch.extend_from_slice(rest);
-                frames.copied.push_back(frame);
             }
         }
         if !batch.is_empty() {
             half.write_all(batch).await?;
             batch.clear();
         }
-        frames.copied.clear();
     }
     half.flush().await
 }
@@ -272,16 +276,16 @@ mod tests {
         let outbox = Outbox::new(Box::new(half));
         // The socket takes 16 bytes: the first frame goes out at once, the second is queued.
         assert!(matches!(
-            outbox.push(b"0123456789".to_vec(), None, true),
+            outbox.push(b"0123456789".to_vec(), None, true, || {}),
             Pushed::Written
         ));
         assert!(matches!(
-            outbox.push(b"abcdefghij".to_vec(), None, true),
+            outbox.push(b"abcdefghij".to_vec(), None, true, || {}),
             Pushed::Queued
         ));
         // Behind a queued frame nothing is written directly, so the order holds.
         assert!(matches!(
-            outbox.push(b"XY".to_vec(), None, true),
+            outbox.push(b"XY".to_vec(), None, true, || {}),
             Pushed::Queued
         ));
         let writer = tokio::spawn(write_loop(Weak::new(), outbox.clone()));
@@ -293,7 +297,7 @@ mod tests {
         outbox.close();
         writer.await.unwrap();
         assert!(matches!(
-            outbox.push(b"late".to_vec(), None, true),
+            outbox.push(b"late".to_vec(), None, true, || {}),
             Pushed::Closing
         ));
     }

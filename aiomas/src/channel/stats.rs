@@ -381,27 +381,30 @@ impl CallTrace {
         outcome
     }
 
-    /// The peer's request was answered as `answer` (`sent`: whether that reply was queued).
+    /// Answers the peer's request as `answer` with `send` (which queues the reply, if any).
+    /// The call is counted as served first: a peer that has its reply finds it counted.
     #[inline]
-    pub(crate) fn answered(
+    pub(crate) fn answer(
         &mut self,
         connection: &Shared,
         answer: Answer,
-        sent: &Result<(), Error>,
-    ) {
-        let failed = match answer {
-            Answer::Unanswered => false,
-            Answer::Result => sent.is_err(),
-            Answer::Exception | Answer::Dropped => true,
-        };
-        connection.stats.served(failed);
-        self.finish(|| match (answer, sent) {
+        send: impl FnOnce() -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        connection
+            .stats
+            .served(matches!(answer, Answer::Exception | Answer::Dropped));
+        let sent = send();
+        if sent.is_err() && matches!(answer, Answer::Result) {
+            connection.stats.errors.fetch_add(1, Relaxed);
+        }
+        self.finish(|| match (answer, &sent) {
             (Answer::Unanswered, _) => "unanswered",
             (_, Err(_)) => "error",
             (Answer::Result, Ok(())) => "result",
             (Answer::Exception, Ok(())) => "exception",
             (Answer::Dropped, Ok(())) => "dropped",
         });
+        sent
     }
 }
 
@@ -437,5 +440,137 @@ fn rpc_path(content: &Value) -> &str {
             _ => "",
         },
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::pin::Pin;
+    use std::sync::OnceLock;
+    use std::task::{Context, Poll};
+
+    use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, WriteHalf};
+
+    use super::*;
+    use crate::channel::transport::Stream;
+    use crate::channel::{Channel, ChannelOptions};
+
+    /// Each write of the served side: how many bytes it had written with it, and the counters
+    /// as they stood when it began.
+    type Writes = Arc<Mutex<Vec<(usize, Stats)>>>;
+
+    /// The served side's write half, noting the channel's counters before each write.
+    struct Probe {
+        inner: WriteHalf<DuplexStream>,
+        channel: Arc<OnceLock<Channel>>,
+        written: usize,
+        writes: Writes,
+    }
+
+    impl AsyncWrite for Probe {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let before = self.channel.get().map(Channel::stats);
+            let this = &mut *self;
+            let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+            if let (Poll::Ready(Ok(n)), Some(stats)) = (&poll, before) {
+                this.written += n;
+                this.writes.lock().unwrap().push((this.written, stats));
+            }
+            poll
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_flush(cx)
+        }
+
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_shutdown(cx)
+        }
+    }
+
+    fn frame(json: &str) -> Vec<u8> {
+        let mut bytes = (json.len() as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(json.as_bytes());
+        bytes
+    }
+
+    /// Sends `calls` requests at once to a channel that answers them once it has them all, and
+    /// checks every write of the replies: each reply whose first byte goes out in it is counted
+    /// already (served, its bytes out, no longer in flight). Returns the number of writes.
+    async fn replies_are_counted_before_they_go_out(calls: u64) -> usize {
+        let (ours, mut theirs) = tokio::io::duplex(64 * 1024);
+        let (reader, writer) = tokio::io::split(ours);
+        let channel = Arc::new(OnceLock::new());
+        let writes = Writes::default();
+        let stream = Stream {
+            reader: Box::new(reader),
+            writer: Box::new(Probe {
+                inner: writer,
+                channel: channel.clone(),
+                written: 0,
+                writes: writes.clone(),
+            }),
+            peer: "probe".into(),
+        };
+        let served = Channel::start(stream, &ChannelOptions::default(), None);
+        channel.set(served.clone()).ok().unwrap();
+        for id in 0..calls {
+            theirs
+                .write_all(&frame(&format!("[0,{id},{id}]")))
+                .await
+                .unwrap();
+        }
+        let mut requests = Vec::new();
+        for _ in 0..calls {
+            requests.push(served.recv().await.unwrap());
+        }
+        for request in requests {
+            let n = request.content().as_u64().unwrap();
+            request.reply(n + 1).unwrap();
+        }
+        let mut starts = Vec::new();
+        let mut received = 0;
+        for id in 0..calls {
+            let expected = frame(&format!("[1,{id},{}]", id + 1));
+            let mut reply = vec![0; expected.len()];
+            theirs.read_exact(&mut reply).await.unwrap();
+            assert_eq!(reply, expected);
+            starts.push(received);
+            received += reply.len();
+        }
+        let writes = writes.lock().unwrap().clone();
+        let mut before = 0;
+        for (written, stats) in &writes {
+            let begun = starts.iter().filter(|&&start| start < *written).count() as u64;
+            assert!(stats.calls_served >= begun, "{before}..{written}: {stats}");
+            assert!(
+                stats.bytes_out >= *written as u64,
+                "{before}..{written}: {stats}"
+            );
+            assert!(
+                stats.calls_in_flight <= calls - begun,
+                "{before}..{written}: {stats}"
+            );
+            before = *written;
+        }
+        assert_eq!(before, received, "every reply byte went through the probe");
+        writes.len()
+    }
+
+    #[tokio::test]
+    async fn a_reply_written_at_once_is_counted_before_it_goes_out() {
+        assert_eq!(replies_are_counted_before_they_go_out(1).await, 1);
+    }
+
+    #[tokio::test]
+    async fn replies_batched_by_the_writer_are_counted_before_they_go_out() {
+        // Answered together, the replies go out in fewer writes than there are replies.
+        let writes = replies_are_counted_before_they_go_out(3).await;
+        assert!(writes < 3, "{writes} writes");
     }
 }
