@@ -754,11 +754,12 @@ impl Request {
     /// # }
     /// ```
     pub fn leave_unanswered(mut self) {
-        self.slot.take();
+        let slot = self.slot.take();
         if let Some(connection) = self.connection.upgrade() {
-            let _ = self
-                .trace
-                .answer(&connection, Answer::Unanswered, || Ok(()));
+            let _ = self.trace.answer(&connection, Answer::Unanswered, || {
+                drop(slot);
+                Ok(())
+            });
         }
     }
 
