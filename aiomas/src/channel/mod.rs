@@ -12,7 +12,7 @@
 //! | what | default | anchor |
 //! |---|---|---|
 //! | peer's requests in flight per connection (then reading stops) | [`DEFAULT_MAX_IN_FLIGHT`] = 1,000 | tarpc `max_in_flight_requests` |
-//! | our requests queued for writing (then `send` waits) | [`DEFAULT_OUTGOING_QUEUE`] = 100 | tarpc `pending_request_buffer` |
+//! | our requests queued for writing (then `send` waits) | [`DEFAULT_OUTGOING_QUEUE`] = 1,000 | tarpc `max_in_flight_requests` |
 //! | deadline of a call | [`DEFAULT_CALL_TIMEOUT`] = 60 s | jsonrpsee `request_timeout` |
 //! | a frame that stalls between two reads | [`DEFAULT_READ_TIMEOUT`] = 60 s | nginx `client_body_timeout` |
 //! | connections per server (idlest displaced at the cap) | [`DEFAULT_MAX_CONNECTIONS`] = 10,000, at most the descriptor limit less [`DESCRIPTOR_RESERVE`] | jsonrpsee `max_connections` (100) |
