@@ -44,6 +44,14 @@ impl Service for Calculator {
                 tokio::time::sleep(Duration::from_millis(1)).await;
                 panic!("kaboom")
             }),
+            // Not `async`: the server runs it inline, and catches its panic there.
+            "boom_now" => Route::inline(move |_args: Args| panic!("kaboom now")),
+            "add_now" => Route::inline(move |mut args: Args| {
+                let a: i64 = args.required("a")?;
+                let b: i64 = args.required("b")?;
+                args.finish()?;
+                Ok(Value::from(self.add(a, b)))
+            }),
             "call_me_back" => Route::method(move |mut args: Args| async move {
                 let peer: Proxy = args.required("peer")?;
                 args.finish()?;
@@ -225,9 +233,25 @@ async fn application_errors_and_panics_become_exceptions_and_the_server_keeps_se
             remote_message(err),
             "RuntimeError: calc/boom() panicked: kaboom"
         );
+        let err = calc.call("boom_now", vec![]).await.unwrap_err();
+        assert_eq!(
+            remote_message(err),
+            "RuntimeError: calc/boom_now() panicked: kaboom now"
+        );
         assert_eq!(
             calc.call("div", vec![9.into(), 3.into()]).await.unwrap(),
             Value::from(3)
+        );
+        assert_eq!(
+            calc.call("add_now", vec![4.into(), 5.into()])
+                .await
+                .unwrap(),
+            Value::from(9)
+        );
+        let err = calc.call("add_now", vec![4.into()]).await.unwrap_err();
+        assert!(
+            remote_message(err).starts_with("TypeError: add_now() missing"),
+            "a synchronous function's binding errors are exceptions too"
         );
     })
     .await;

@@ -66,16 +66,28 @@ fn method_arm(method: &Method) -> TokenStream {
     let call = quote!(self.#rust_name(#(#names),*) #await_);
     let reply_to = Ident::new("reply_to", Span::mixed_site());
     let reply = reply(&method.ret, call, &reply_to);
-    // Spanned at the method: "future cannot be sent between threads safely" points at it.
+    let body = quote! {
+        let #reply_to = #args.reply_to();
+        #check
+        #(#decode)*
+        #args.finish()?;
+        #reply
+    };
+    // Spanned at the method: "future cannot be sent between threads safely" points at it. A
+    // method that is not `async` is run inline by the server: no future per call.
     let wire = &method.wire_name;
-    let handler = quote_spanned! {rust_name.span()=>
-        ::aiomas::rpc::Route::replying(move |mut #args: ::aiomas::rpc::Args| async move {
-            let #reply_to = #args.reply_to();
-            #check
-            #(#decode)*
-            #args.finish()?;
-            #reply
-        })
+    let handler = if method.is_async {
+        quote_spanned! {rust_name.span()=>
+            ::aiomas::rpc::Route::replying(move |mut #args: ::aiomas::rpc::Args| async move {
+                #body
+            })
+        }
+    } else {
+        quote_spanned! {rust_name.span()=>
+            ::aiomas::rpc::Route::inline_replying(move |mut #args: ::aiomas::rpc::Args| {
+                #body
+            })
+        }
     };
     quote!(#wire => #handler,)
 }

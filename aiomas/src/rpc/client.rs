@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use tracing::{debug, Instrument};
 
 use super::args::function_name;
-use super::service::call_shared;
+use super::service::{start_call, Outcome, Started};
 use super::{Args, BoxFuture, Exception, FromProxy, Proxy, ReplyTo, Service};
 use crate::channel::{Channel, Request, Requests};
 use crate::{Error, Home, ServiceRef, Value};
@@ -344,17 +344,27 @@ pub(crate) async fn serve(
     keep_open: Option<Channel>,
 ) {
     let mut calls = JoinSet::new();
-    while let Some(request) = next_request(&mut requests, &mut calls).await {
+    while let Some(mut request) = next_request(&mut requests, &mut calls).await {
+        let span = request.span();
+        let later = {
+            let _entered = span.enter();
+            match start(root.as_deref(), &mut request) {
+                // A function that is not `async` ran inline, or the call failed to resolve.
+                Started::Done(outcome) => {
+                    answer(request, outcome);
+                    continue;
+                }
+                Started::Later(later) => later,
+            }
+        };
         // Run the call inline until it first waits: replies of calls that complete at once
         // then leave together in one write. Calls that wait go on in their own task, so they
-        // still run concurrently.
-        let span = request.span();
-        // A disabled span (no subscriber wants it) is not worth a layer polled per call. The
-        // call is made where it is boxed, not moved there (it is large).
+        // still run concurrently. A disabled span (no subscriber wants it) is not worth a
+        // layer polled per call. The call is made where it is boxed, not moved there.
         let mut call: BoxFuture<'static, ()> = if span.is_disabled() {
-            Box::pin(handle(root.clone(), request))
+            Box::pin(async move { answer(request, later.run().await) })
         } else {
-            Box::pin(handle(root.clone(), request).instrument(span))
+            Box::pin(async move { answer(request, later.run().await) }.instrument(span))
         };
         let finished =
             std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
@@ -398,21 +408,26 @@ async fn next_request(requests: &mut Requests, calls: &mut JoinSet<()>) -> Optio
     }
 }
 
-async fn handle(root: Option<Arc<Root>>, mut request: Request) {
+/// Parses a request and starts its call on `root`.
+fn start(root: Option<&Root>, request: &mut Request) -> Started {
     let parsed = match request.take_call() {
         Some(call) => Ok(Args::from_call(call)),
         None => parse_call(request.take_content()),
     };
-    let outcome = match (parsed, &root) {
-        (Err(exc), _) => Err(exc),
-        (Ok(_), None) => Err(Exception::lookup(
+    match (parsed, root) {
+        (Err(exc), _) => Started::Done(Err(exc)),
+        (Ok(_), None) => Started::Done(Err(Exception::lookup(
             "No RPC service is served on this side of the connection",
-        )),
+        ))),
         (Ok((path, args)), Some(root)) => {
             let args = args.replying_to(ReplyTo::frame(request.reply_slot()));
-            call_shared(root.service.clone(), path, args).await
+            start_call(root.service.clone(), path, args)
         }
-    };
+    }
+}
+
+/// Sends a call's outcome to the peer.
+fn answer(request: Request, outcome: Outcome) {
     let sent = match outcome {
         Ok(reply) => reply.send(request),
         Err(exc) => request.fail(exc.kind(), exc.message()),

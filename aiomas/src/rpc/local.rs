@@ -22,7 +22,7 @@ use crate::shutdown::CancellationToken;
 use crate::shutdown::TaskTracker;
 use tokio::sync::oneshot;
 
-use super::service::call_shared;
+use super::service::{start_call, Outcome, Started};
 use super::{Args, Exception, Reply, Root};
 use crate::error::{ConnectionError, ConnectionErrorKind};
 use crate::{Error, RemoteError};
@@ -42,9 +42,6 @@ thread_local! {
     /// Local calls being polled inline on this thread, one inside the other.
     static INLINE_DEPTH: Cell<u32> = const { Cell::new(0) };
 }
-
-/// The outcome of one call, as the router produced it.
-type Outcome = Result<Reply, Exception>;
 
 /// The in-process door to a root service: what proxies to that root's services call when
 /// they live in the same process. Registered by root id, so a [`ServiceRef`](crate::ServiceRef)
@@ -130,8 +127,16 @@ impl LocalEndpoint {
             Some(root) if !self.closed.is_cancelled() => root,
             _ => return Err(self.closed_error()),
         };
-        let mut run: Pin<Box<dyn Future<Output = Outcome> + Send>> =
-            Box::pin(call_shared(root.service.clone(), path, args));
+        let later = match start_call(root.service.clone(), path, args) {
+            Started::Done(outcome) => {
+                // A remote call always lets the runtime run others; a loop of local calls
+                // that never wait must too, once the task's budget is spent.
+                tokio::task::consume_budget().await;
+                return outcome.map_err(|exc| self.exception(&exc));
+            }
+            Started::Later(later) => later,
+        };
+        let mut run: Pin<Box<dyn Future<Output = Outcome> + Send>> = Box::pin(later.run());
         // Inline until it first waits (unless calls already nest deeply on this thread).
         if INLINE_DEPTH.get() < MAX_INLINE_LOCAL_CALLS {
             let first = std::future::poll_fn(|cx| {

@@ -77,7 +77,7 @@ pub use server::{
 };
 pub(crate) use server::{open_connection_with_root, start_server_with_root};
 pub(crate) use service::{panic_message, CatchUnwind};
-pub use service::{BoxFuture, Handler, Route, Service};
+pub use service::{BoxFuture, Handler, InlineHandler, Route, Service};
 pub use service_map::ServiceMap;
 
 /// Support code for the macros. Not a public API.

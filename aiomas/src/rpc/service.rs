@@ -10,13 +10,19 @@ use super::{Args, Exception, Reply};
 pub use crate::boxed::BoxFuture;
 use crate::Value;
 
-/// One call of an exposed function, ready to run with its arguments.
+/// One call of an exposed `async` function, ready to run with its arguments.
 pub type Handler<'a> = Box<dyn FnOnce(Args) -> BoxFuture<'a, Result<Reply, Exception>> + Send + 'a>;
+
+/// One call of an exposed function that is not `async`: it runs to its result when called.
+pub type InlineHandler<'a> = Box<dyn FnOnce(Args) -> Result<Reply, Exception> + Send + 'a>;
 
 /// What a name inside a service stands for.
 pub enum Route<'a> {
-    /// An exposed function.
+    /// An exposed `async` function.
     Method(Handler<'a>),
+    /// An exposed function that is not `async`: the server runs it inline, without a future
+    /// (or a box for one) per call.
+    Inline(InlineHandler<'a>),
     /// A child service (the next path segment is looked up in it).
     Service(&'a dyn Service),
     /// A child service held by shared ownership (e.g. an agent in its container's table).
@@ -31,6 +37,7 @@ impl std::fmt::Debug for Route<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Route::Method(_) => f.write_str("Method(..)"),
+            Route::Inline(_) => f.write_str("Inline(..)"),
             Route::Service(service) => write!(f, "Service({})", service.class_name()),
             Route::Shared(service) => write!(f, "Shared({})", service.class_name()),
             Route::NotExposed => f.write_str("NotExposed"),
@@ -60,6 +67,33 @@ impl<'a> Route<'a> {
         Fut: Future<Output = Result<Reply, Exception>> + Send + 'a,
     {
         Route::Method(Box::new(move |args| Box::pin(f(args))))
+    }
+
+    /// Wraps a function of the call's arguments that is not `async` as a [`Route::Inline`].
+    ///
+    /// ```
+    /// use aiomas::rpc::{Args, Route};
+    ///
+    /// let route = Route::inline(|args: Args| {
+    ///     let (a, b): (i64, i64) = args.into_positional()?;
+    ///     Ok((a + b).into())
+    /// });
+    /// assert!(matches!(route, Route::Inline(_)));
+    /// ```
+    pub fn inline<F>(f: F) -> Route<'a>
+    where
+        F: FnOnce(Args) -> Result<Value, Exception> + Send + 'a,
+    {
+        Route::Inline(Box::new(move |args| f(args).map(Reply::from)))
+    }
+
+    /// Like [`inline`](Self::inline), for a function that answers with a [`Reply`] (generated
+    /// routers do, for methods that are not `async`).
+    pub fn inline_replying<F>(f: F) -> Route<'a>
+    where
+        F: FnOnce(Args) -> Result<Reply, Exception> + Send + 'a,
+    {
+        Route::Inline(Box::new(f))
     }
 }
 
@@ -170,33 +204,97 @@ pub trait Service: Send + Sync + 'static {
     }
 }
 
-/// Runs `path` on `root` with `args`; errors and panics (in resolving the path too) become
-/// exceptions. One future owns the deepest service held by shared ownership on the way (an
-/// agent in its container's table), rather than one box per such hop.
-pub(crate) async fn call_shared(
-    root: Arc<dyn Service>,
+/// The outcome of one call, as the router produced it.
+pub(crate) type Outcome = Result<Reply, Exception>;
+
+/// A call as far as it got without waiting: done (a function that is not `async`, or a
+/// failure to resolve its path), or an `async` function still to run.
+pub(crate) enum Started {
+    /// The outcome, with nothing left to run.
+    Done(Outcome),
+    /// An `async` function, found at `path[start..]` below `owner`.
+    Later(Later),
+}
+
+/// An `async` call to make: the deepest service held by shared ownership on its way (an
+/// agent in its container's table), which its future owns rather than one box per hop.
+pub(crate) struct Later {
+    owner: Arc<dyn Service>,
     path: String,
+    start: usize,
     args: Args,
-) -> Result<Reply, Exception> {
-    let owner = std::panic::catch_unwind(AssertUnwindSafe(|| deepest_shared(root, &path)));
-    let (owner, start) = match owner {
-        Ok(owner) => owner,
-        Err(panic) => return panicked(&path, panic),
-    };
-    let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        resolve_and_run(&*owner, &path, start, args)
-    }));
-    let outcome = match run {
-        Ok(run) => CatchUnwind(run)
-            .await
-            .unwrap_or_else(|p| panicked(&path, p)),
-        Err(panic) => panicked(&path, panic),
-    };
-    outcome
+}
+
+/// Starts `path` on `root` with `args`: resolves it (errors and panics become exceptions) and
+/// runs a function that is not `async` inline, so only `async` ones cost a future.
+pub(crate) fn start_call(root: Arc<dyn Service>, path: String, args: Args) -> Started {
+    start_below(root, path, 0, args)
+}
+
+fn start_below(mut owner: Arc<dyn Service>, path: String, mut start: usize, args: Args) -> Started {
+    loop {
+        // The found route borrows `owner`: it is gone by the end of this statement.
+        let hop = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+            resolve(&*owner, &path, start)
+        })) {
+            Err(panic) => return Started::Done(panicked(&path, panic)),
+            Ok(Found::Inline(handler)) => return Started::Done(run_inline(&path, handler, args)),
+            Ok(Found::Failed(exc)) => return Started::Done(Err(exc)),
+            // Found again by the future, which owns `owner`: its handler borrows it.
+            Ok(Found::Method(_)) => break,
+            Ok(Found::Shared(child, next)) => (child, next),
+        };
+        (owner, start) = hop;
+    }
+    Started::Later(Later {
+        owner,
+        path,
+        start,
+        args,
+    })
+}
+
+impl Later {
+    /// Runs the call to its outcome; panics become exceptions.
+    pub(crate) async fn run(self) -> Outcome {
+        let Later {
+            owner,
+            path,
+            start,
+            args,
+        } = self;
+        let found = std::panic::catch_unwind(AssertUnwindSafe(|| resolve(&*owner, &path, start)));
+        let handler = match found {
+            Ok(Found::Method(handler)) => handler,
+            Err(panic) => return panicked(&path, panic),
+            // The service changed its routes since the call started; it goes as they say now.
+            Ok(Found::Inline(handler)) => return run_inline(&path, handler, args),
+            Ok(Found::Failed(exc)) => return Err(exc),
+            Ok(Found::Shared(child, next)) => {
+                return match start_below(child, path, next, args) {
+                    Started::Done(outcome) => outcome,
+                    Started::Later(later) => Box::pin(later.run()).await,
+                }
+            }
+        };
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(args))) {
+            Ok(call) => CatchUnwind(call)
+                .await
+                .unwrap_or_else(|panic| panicked(&path, panic)),
+            Err(panic) => panicked(&path, panic),
+        };
+        outcome
+    }
+}
+
+/// Runs a function that is not `async`; a panic becomes an exception.
+fn run_inline(path: &str, handler: InlineHandler<'_>, args: Args) -> Outcome {
+    std::panic::catch_unwind(AssertUnwindSafe(|| handler(args)))
+        .unwrap_or_else(|panic| panicked(path, panic))
 }
 
 /// The exception for a panic in the function at `path` (or in resolving it).
-fn panicked(path: &str, panic: Box<dyn std::any::Any + Send>) -> Result<Reply, Exception> {
+fn panicked(path: &str, panic: Box<dyn std::any::Any + Send>) -> Outcome {
     let message = panic_message(&*panic);
     tracing::error!("exposed function {path:?} panicked: {message}");
     Err(Exception::new(
@@ -205,76 +303,55 @@ fn panicked(path: &str, panic: Box<dyn std::any::Any + Send>) -> Result<Reply, E
     ))
 }
 
-/// The deepest service held by shared ownership on the way down `path` from `owner` (before
-/// its last segment), and where the rest of the path starts there.
-fn deepest_shared(mut owner: Arc<dyn Service>, path: &str) -> (Arc<dyn Service>, usize) {
-    let mut start = 0;
-    while let Some((child, next)) = shared_below(&*owner, path, start) {
-        (owner, start) = (child, next);
-    }
-    (owner, start)
+/// Where the rest of a path leads from a service.
+enum Found<'a> {
+    Method(Handler<'a>),
+    Inline(InlineHandler<'a>),
+    /// A child held by shared ownership, and where the rest of the path starts in it.
+    Shared(Arc<dyn Service>, usize),
+    Failed(Exception),
 }
 
-/// The first shared service on the way down `path[start..]` from `node`, through borrowed
-/// children; `None` if the way ends (or fails: [`resolve_and_run`] then says why) before one.
-fn shared_below(
-    mut node: &dyn Service,
-    path: &str,
-    mut start: usize,
-) -> Option<(Arc<dyn Service>, usize)> {
+/// Resolves `path[start..]` from `node` segment by segment through borrowed children, with
+/// Python's error messages, up to its function or the first child held by shared ownership.
+fn resolve<'a>(mut node: &'a dyn Service, path: &str, mut start: usize) -> Found<'a> {
     loop {
-        let slash = path[start..].bytes().position(|b| b == b'/')?;
-        let next = start + slash + 1;
-        match node.route(&path[start..next - 1]) {
-            Route::Service(child) => (node, start) = (child, next),
-            Route::Shared(child) => return Some((child, next)),
-            _ => return None,
-        }
+        let rest = &path[start..];
+        // A byte scan: segments are short, where `str::find`'s searcher costs more than it saves.
+        let (name, next) = match rest.bytes().position(|b| b == b'/') {
+            Some(slash) => (&rest[..slash], Some(start + slash + 1)),
+            None => (rest, None),
+        };
+        let failure = match (node.route(name), next) {
+            (Route::Method(handler), None) => return Found::Method(handler),
+            (Route::Inline(handler), None) => return Found::Inline(handler),
+            (Route::Service(child), Some(next)) => {
+                (node, start) = (child, next);
+                continue;
+            }
+            (Route::Shared(child), Some(next)) => return Found::Shared(child, next),
+            (Route::Method(_) | Route::Inline(_), Some(next)) => Exception::lookup(format!(
+                "Name \"{}\" not found in \"{}\"",
+                path[next..].split('/').next().unwrap_or_default(),
+                &path[..next - 1]
+            )),
+            (Route::Service(child), None) => not_callable(child),
+            (Route::Shared(child), None) => not_callable(&*child),
+            (Route::NotExposed, _) => {
+                let module = node.module_path().replace("::", ".");
+                let dot = if module.is_empty() { "" } else { "." };
+                Exception::lookup(format!(
+                    "\"{module}{dot}{}.{name}\" is not exposed",
+                    node.class_name()
+                ))
+            }
+            (Route::NotFound, _) => Exception::lookup(format!(
+                "Name \"{name}\" not found in \"{}\"",
+                &path[..start.saturating_sub(1)]
+            )),
+        };
+        return Found::Failed(failure);
     }
-}
-
-/// Resolves `path[start..]` from `node` segment by segment, with Python's error messages,
-/// and runs the function found there. Recursive so a shared child can be kept alive by the
-/// future.
-fn resolve_and_run<'a>(
-    node: &'a dyn Service,
-    path: &'a str,
-    start: usize,
-    args: Args,
-) -> BoxFuture<'a, Result<Reply, Exception>> {
-    let rest = &path[start..];
-    // A byte scan: segments are short, where `str::find`'s searcher costs more than it saves.
-    let (name, next) = match rest.bytes().position(|b| b == b'/') {
-        Some(slash) => (&rest[..slash], Some(start + slash + 1)),
-        None => (rest, None),
-    };
-    let failure = match (node.route(name), next) {
-        (Route::Method(handler), None) => return handler(args),
-        (Route::Service(child), Some(next)) => return resolve_and_run(child, path, next, args),
-        (Route::Shared(child), Some(next)) => {
-            return Box::pin(async move { resolve_and_run(&*child, path, next, args).await })
-        }
-        (Route::Method(_), Some(next)) => Exception::lookup(format!(
-            "Name \"{}\" not found in \"{}\"",
-            path[next..].split('/').next().unwrap_or_default(),
-            &path[..next - 1]
-        )),
-        (Route::Service(child), None) => not_callable(child),
-        (Route::Shared(child), None) => not_callable(&*child),
-        (Route::NotExposed, _) => {
-            let module = node.module_path().replace("::", ".");
-            let dot = if module.is_empty() { "" } else { "." };
-            Exception::lookup(format!(
-                "\"{module}{dot}{}.{name}\" is not exposed",
-                node.class_name()
-            ))
-        }
-        (Route::NotFound, _) => Exception::lookup(format!(
-            "Name \"{name}\" not found in \"{}\"",
-            &path[..start.saturating_sub(1)]
-        )),
-    };
-    Box::pin(std::future::ready(Err(failure)))
 }
 
 fn not_callable(service: &dyn Service) -> Exception {

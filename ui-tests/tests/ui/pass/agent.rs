@@ -38,9 +38,10 @@ fn main() {
         pinger.route("ping"),
         aiomas::rpc::Route::Method(_)
     ));
+    // Not `async`: run in place by the server, without a future.
     assert!(matches!(
         pinger.route("count"),
-        aiomas::rpc::Route::Method(_)
+        aiomas::rpc::Route::Inline(_)
     ));
     assert!(matches!(
         pinger.route("pings"),

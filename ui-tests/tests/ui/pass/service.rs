@@ -176,12 +176,13 @@ async fn call(
         match node.route(name) {
             Route::Service(child) => node = child,
             Route::Method(handler) => {
-                let kwargs = kwargs
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.clone()))
-                    .collect();
-                return handler(Args::new(name, args, kwargs))
+                return handler(Args::new(name, args, owned(kwargs)))
                     .await
+                    .and_then(|reply| reply.into_value())
+                    .map_err(|e| e.to_string());
+            }
+            Route::Inline(handler) => {
+                return handler(Args::new(name, args, owned(kwargs)))
                     .and_then(|reply| reply.into_value())
                     .map_err(|e| e.to_string());
             }
@@ -191,6 +192,13 @@ async fn call(
         }
     }
     Err("no method".to_owned())
+}
+
+fn owned(kwargs: &[(&str, Value)]) -> Vec<(String, Value)> {
+    kwargs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 /// The typed proxies type-check against the exposed methods (no connection needed for that).
