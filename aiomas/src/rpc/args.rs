@@ -84,49 +84,58 @@ pub enum Param<'a> {
     Kwargs,
 }
 
-/// [`Param`]s sorted the way CPython's binding sees them.
-struct Signature<'a> {
-    /// Positional-or-keyword parameters: (name, required).
-    positional: Vec<(&'a str, bool)>,
-    /// Keyword-only parameters (after `*args`): (name, required).
-    keyword_only: Vec<(&'a str, bool)>,
+/// [`Param`]s the way CPython's binding sees them: those before `*args` and those after it,
+/// borrowed from the declaration (checking a call allocates nothing).
+struct Signature<'p, 'a> {
+    /// Positional-or-keyword parameters.
+    positional: Named<'p, 'a>,
+    /// Keyword-only parameters (after `*args`).
+    keyword_only: Named<'p, 'a>,
     var_args: bool,
     var_kw: bool,
 }
 
-impl<'a> Signature<'a> {
-    fn of(params: &[Param<'a>]) -> Self {
-        let mut signature = Signature {
-            positional: Vec::new(),
-            keyword_only: Vec::new(),
-            var_args: false,
-            var_kw: false,
+/// The named parameters in a run of [`Param`]s, as (name, required).
+#[derive(Clone, Copy)]
+struct Named<'p, 'a>(&'p [Param<'a>]);
+
+impl<'p, 'a> Named<'p, 'a> {
+    fn iter(self) -> impl Iterator<Item = (&'a str, bool)> + 'p {
+        self.0.iter().filter_map(|param| match *param {
+            Param::Required(name) => Some((name, true)),
+            Param::Optional(name) => Some((name, false)),
+            Param::Args | Param::Kwargs => None,
+        })
+    }
+
+    fn len(self) -> usize {
+        self.iter().count()
+    }
+}
+
+impl<'p, 'a> Signature<'p, 'a> {
+    fn of(params: &'p [Param<'a>]) -> Self {
+        let star = params.iter().position(|param| *param == Param::Args);
+        let (positional, keyword_only) = match star {
+            Some(star) => (&params[..star], &params[star + 1..]),
+            None => (params, &[][..]),
         };
-        for param in params {
-            let (name, required) = match *param {
-                Param::Required(name) => (name, true),
-                Param::Optional(name) => (name, false),
-                Param::Args => {
-                    signature.var_args = true;
-                    continue;
-                }
-                Param::Kwargs => {
-                    signature.var_kw = true;
-                    continue;
-                }
-            };
-            match signature.var_args {
-                false => signature.positional.push((name, required)),
-                true => signature.keyword_only.push((name, required)),
-            }
+        Signature {
+            positional: Named(positional),
+            keyword_only: Named(keyword_only),
+            var_args: star.is_some(),
+            var_kw: params.contains(&Param::Kwargs),
         }
-        signature
     }
 
     /// CPython's `too_many_positional`.
     fn too_many(&self, given: usize, keyword_only_given: usize) -> String {
         let count = self.positional.len();
-        let defaults = self.positional.iter().filter(|p| !p.1).count();
+        let defaults = self
+            .positional
+            .iter()
+            .filter(|(_, required)| !required)
+            .count();
         let (takes, plural) = match defaults {
             0 => (count.to_string(), count != 1),
             _ => (format!("from {} to {count}", count - defaults), true),
@@ -291,7 +300,11 @@ impl Args {
         let given = self.positional.len();
         let by_keyword = |name: &str| self.keywords.iter().any(|(k, _)| k == name);
         for (keyword, _) in &self.keywords {
-            match signature.positional.iter().position(|p| p.0 == keyword) {
+            match signature
+                .positional
+                .iter()
+                .position(|(name, _)| name == keyword)
+            {
                 Some(i) if i < given => {
                     return Err(
                         self.type_error(format!("got multiple values for argument '{keyword}'"))
@@ -299,7 +312,10 @@ impl Args {
                 }
                 Some(_) => {}
                 None if signature.var_kw
-                    || signature.keyword_only.iter().any(|p| p.0 == keyword) => {}
+                    || signature
+                        .keyword_only
+                        .iter()
+                        .any(|(name, _)| name == keyword) => {}
                 None => {
                     return Err(
                         self.type_error(format!("got an unexpected keyword argument '{keyword}'"))
@@ -311,11 +327,11 @@ impl Args {
             let keyword_only_given = signature
                 .keyword_only
                 .iter()
-                .filter(|p| by_keyword(p.0))
+                .filter(|(name, _)| by_keyword(name))
                 .count();
             return Err(self.type_error(signature.too_many(given, keyword_only_given)));
         }
-        let missing = |params: &[(&str, bool)], skip: usize| -> Vec<String> {
+        let missing = |params: Named<'_, '_>, skip: usize| -> Vec<String> {
             params
                 .iter()
                 .skip(skip)
@@ -324,8 +340,8 @@ impl Args {
                 .collect()
         };
         for (kind, missing) in [
-            ("positional", missing(&signature.positional, given)),
-            ("keyword-only", missing(&signature.keyword_only, 0)),
+            ("positional", missing(signature.positional, given)),
+            ("keyword-only", missing(signature.keyword_only, 0)),
         ] {
             if !missing.is_empty() {
                 return Err(self.type_error(missing_text(kind, &missing)));
