@@ -206,7 +206,7 @@ impl Shared {
         self.failure().unwrap_or_else(closed_error)
     }
 
-    /// Notes that a frame came in (an idle connection's last activity is always one: the reply
+    /// Notes that frames came in (an idle connection's last activity is always one: the reply
     /// to our last call, or the peer's last request, answered right after).
     fn touch(&self) {
         // Not `as_millis`: its 128-bit arithmetic costs more than the clock read, per frame.
@@ -652,7 +652,9 @@ async fn read_one(
     let Some(conn) = shared.upgrade() else {
         return Ok(false);
     };
-    conn.touch();
+    if reader.take_arrived() {
+        conn.touch();
+    }
     conn.stats.read(HEADER_LEN + body.len());
     match decode(&conn, body).await? {
         (REQUEST, msg_id, content) => {

@@ -55,6 +55,8 @@ impl Deref for Body {
 pub(crate) struct FrameReader {
     half: ReadHalf,
     buffer: BytesMut,
+    /// Bytes came in since [`take_arrived`](Self::take_arrived) last asked.
+    arrived: bool,
 }
 
 impl FrameReader {
@@ -62,7 +64,14 @@ impl FrameReader {
         FrameReader {
             half,
             buffer: BytesMut::with_capacity(IO_BUFFER),
+            arrived: false,
         }
+    }
+
+    /// Whether bytes came in since the last time this was asked: the frames of one read
+    /// arrived together, so the connection notes their time once, not once per frame.
+    pub(crate) fn take_arrived(&mut self) -> bool {
+        std::mem::take(&mut self.arrived)
     }
 
     /// Whether the peer hung up (without reading anything).
@@ -76,7 +85,9 @@ impl FrameReader {
             // Reclaims the room of frames handed out and dropped since, if it can.
             self.buffer.reserve(IO_BUFFER);
         }
-        self.half.read_buf(&mut self.buffer).await
+        let received = self.half.read_buf(&mut self.buffer).await;
+        self.arrived |= matches!(received, Ok(n) if n > 0);
+        received
     }
 
     /// Reads the next frame's body.
@@ -169,6 +180,7 @@ impl FrameReader {
             let filling = self.half.read_buf(&mut room);
             let result = tokio::time::timeout(limits.read_timeout, filling).await;
             read(result, received)?;
+            self.arrived = true;
         }
         Ok(Body::Own(body))
     }
