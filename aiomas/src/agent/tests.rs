@@ -222,7 +222,7 @@ impl Spawnable for Plain {
 #[tokio::test]
 async fn the_registry_matches_the_full_name_and_the_constructor_runs_hooks() {
     let c = container(ContainerOptions::default()).await;
-    let args = |qualname: &str| Args::new(qualname.to_owned(), vec![], vec![]);
+    let args = |qualname: &str| Args::new(qualname, vec![], vec![]);
     for wrong in ["whatever:Probe", "Probe", "probes.Probe", "probes:Prob"] {
         let err = spawn_by_name(REGISTRY, &c, wrong, args(wrong))
             .await
@@ -234,7 +234,7 @@ async fn the_registry_matches_the_full_name_and_the_constructor_runs_hooks() {
         .await
         .unwrap();
     assert_eq!(addr, format!("{}0", c.base_url()));
-    let bad = Args::new("probes:Probe".to_owned(), vec![Value::from("x")], vec![]);
+    let bad = Args::new("probes:Probe", vec![Value::from("x")], vec![]);
     let err = spawn_by_name(REGISTRY, &c, "probes:Probe", bad)
         .await
         .unwrap_err();

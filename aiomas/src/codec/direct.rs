@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use serde::de::{self, Visitor};
+use smol_str::SmolStr;
 
 use super::decode::TYPE_KEY;
 use crate::value::{Value, BIG_INT_TOKEN, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
@@ -31,7 +32,7 @@ pub(super) enum PlainContent {
     Result(Range<usize>),
     /// A request's content `[path, args, kwargs]`: the path, and where each argument is.
     Call {
-        path: String,
+        path: SmolStr,
         args: Vec<Range<usize>>,
         kwargs: Vec<(String, Range<usize>)>,
     },

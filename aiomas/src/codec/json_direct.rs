@@ -19,6 +19,8 @@ use serde::de::{
     self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Unexpected, Visitor,
 };
 
+use smol_str::SmolStr;
+
 use super::decode::{check_nesting, heap_bytes, Decoding, ENTRY, SLOT, TYPE_KEY};
 use super::direct::{in_place, Key, Plain, PlainContent, REQUEST, RESULT};
 use super::json_parser::{Parser, MAX_EXACT_DIGITS};
@@ -165,7 +167,7 @@ impl<'a> Parser<'a> {
         if self.peek() != Some(b'"') {
             return None;
         }
-        let path = self.string_text().ok()?.into_owned();
+        let path = SmolStr::new(self.string_text().ok()?);
         budget.charge(path.len()).ok()?;
         if self.end_of_item(b']').ok()? || self.peek() != Some(b'[') {
             return None;

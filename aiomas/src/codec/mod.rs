@@ -49,6 +49,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use smol_str::SmolStr;
 
 use crate::value::{from_value, Home, ServiceRef, Tape, Value};
 use crate::Error;
@@ -272,7 +273,7 @@ pub(crate) struct RawCall {
     format: InFrame,
     body: Bytes,
     /// The called path.
-    pub(crate) path: String,
+    pub(crate) path: SmolStr,
     /// Where each positional argument is in `body`.
     args: Vec<Range<usize>>,
     /// Each keyword argument, and where its value is in `body`.
@@ -283,7 +284,7 @@ impl RawCall {
     /// The parts: the path, the positional arguments (the frame and where each is) and the
     /// keyword arguments.
     #[allow(clippy::type_complexity)]
-    pub(crate) fn into_parts(self) -> (String, RawArgs, Vec<(String, Received)>) {
+    pub(crate) fn into_parts(self) -> (SmolStr, RawArgs, Vec<(String, Received)>) {
         let RawCall {
             format,
             body,
@@ -312,7 +313,7 @@ impl RawCall {
             .map(|(key, value)| Ok((Value::Str(key), value.into_value()?)))
             .collect::<Result<_, Error>>()?;
         Ok(Value::List(vec![
-            Value::Str(path),
+            Value::Str(path.into()),
             Value::List(args),
             Value::Map(kwargs),
         ]))
@@ -328,7 +329,7 @@ impl RawCall {
             .map(|(key, range)| Ok((Value::Str(key.clone()), arg(range)?)))
             .collect::<Result<_, Error>>()?;
         Ok(Value::List(vec![
-            Value::Str(self.path.clone()),
+            Value::Str(self.path.to_string()),
             Value::List(args),
             Value::Map(kwargs),
         ]))
@@ -409,7 +410,7 @@ impl Received {
     /// The path of a request's content kept as a [`RawCall`].
     pub(crate) fn call_path(&self) -> Option<&str> {
         match &self.0 {
-            Content::Call(call) => Some(&call.path),
+            Content::Call(call) => Some(call.path.as_str()),
             _ => None,
         }
     }

@@ -22,6 +22,7 @@ use serde::de::{
     self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Unexpected, Visitor,
 };
 use serde::Deserialize;
+use smol_str::SmolStr;
 
 use super::decode::{check_nesting, Decoding, ENTRY, SLOT};
 use super::direct::{in_place, is_special_key, Key, Plain, PlainContent, REQUEST, RESULT};
@@ -257,7 +258,7 @@ impl<'a> Reader<'a> {
             return Err(not_plain());
         };
         decoding.charge_list(3)?;
-        let path = self.head()?.text().ok_or_else(not_plain)?.to_owned();
+        let path = SmolStr::new(self.head()?.text().ok_or_else(not_plain)?);
         budget.charge(path.len())?;
         // The arguments and keyword arguments are two levels in, their values three.
         let Head::Array(len) = self.head()? else {

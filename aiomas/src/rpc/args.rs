@@ -4,9 +4,8 @@
 //! declared parameter its value from either, and reports mistakes with Python's `TypeError`
 //! wording.
 
-use std::borrow::Cow;
-
 use serde::de::DeserializeOwned;
+use smol_str::SmolStr;
 
 use super::{Exception, ReplyTo};
 use crate::codec::{RawArgs, RawCall, Received};
@@ -193,8 +192,9 @@ fn missing_text(kind: &str, names: &[String]) -> String {
 /// ```
 #[derive(Debug)]
 pub struct Args {
-    /// Borrowed when it is a typed proxy's method name (a literal): no allocation per call.
-    function: Cow<'static, str>,
+    /// Kept inline when short, and borrowed when it is a typed proxy's method name (a
+    /// literal): no allocation per call either way.
+    function: SmolStr,
     positional: Positional,
     keywords: Vec<(String, Received)>,
     declared: usize,
@@ -214,12 +214,12 @@ impl Args {
     /// # Ok::<(), aiomas::rpc::Exception>(())
     /// ```
     pub fn new(
-        function: impl Into<String>,
+        function: impl AsRef<str>,
         positional: Vec<Value>,
         keywords: Vec<(String, Value)>,
     ) -> Self {
         Args::with(
-            Cow::Owned(function.into()),
+            SmolStr::new(function),
             Positional::Values(positional.into_iter()),
             received(keywords),
         )
@@ -227,9 +227,9 @@ impl Args {
 
     /// The arguments of a request `call` whose arguments are still in its frame: each is
     /// decoded straight into its parameter's type.
-    pub(crate) fn from_call(call: RawCall) -> (String, Self) {
+    pub(crate) fn from_call(call: RawCall) -> (SmolStr, Self) {
         let (path, positional, keywords) = call.into_parts();
-        let function = Cow::Owned(function_name(&path).to_owned());
+        let function = SmolStr::new(function_name(&path));
         (
             path,
             Args::with(function, Positional::Raw(positional), keywords),
@@ -244,18 +244,14 @@ impl Args {
         keywords: Vec<(String, Value)>,
     ) -> Self {
         Args::with(
-            Cow::Borrowed(function),
+            SmolStr::new_static(function),
             Positional::Tape(positional),
             received(keywords),
         )
         .replying_to(ReplyTo::tape())
     }
 
-    fn with(
-        function: Cow<'static, str>,
-        positional: Positional,
-        keywords: Vec<(String, Received)>,
-    ) -> Self {
+    fn with(function: SmolStr, positional: Positional, keywords: Vec<(String, Received)>) -> Self {
         Args {
             function,
             positional,

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
+use smol_str::SmolStr;
 use tokio::task::JoinSet;
 use tracing::{debug, Instrument};
 
@@ -438,7 +439,7 @@ fn answer(request: Request, outcome: Outcome) {
 }
 
 /// Splits a request's content `[path, args, kwargs]`.
-fn parse_call(content: Value) -> Result<(String, Args), Exception> {
+fn parse_call(content: Value) -> Result<(SmolStr, Args), Exception> {
     let malformed = || Exception::type_error("an RPC request must be [path, args, kwargs]");
     let Value::List(parts) = content else {
         return Err(malformed());
@@ -462,6 +463,6 @@ fn parse_call(content: Value) -> Result<(String, Args), Exception> {
         Value::Nil => Vec::new(),
         _ => return Err(malformed()),
     };
-    let function = function_name(&path).to_owned();
-    Ok((path, Args::new(function, args, kwargs)))
+    let function = function_name(&path);
+    Ok((SmolStr::new(&path), Args::new(function, args, kwargs)))
 }

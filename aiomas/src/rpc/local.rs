@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use crate::shutdown::CancellationToken;
 use crate::shutdown::TaskTracker;
+use smol_str::SmolStr;
 use tokio::sync::oneshot;
 
 use super::service::{start_call, Outcome, Started};
@@ -122,7 +123,7 @@ impl LocalEndpoint {
     }
 
     /// Runs `path` with `args` on the root, as the connection server runs a remote request.
-    pub(crate) async fn call(&self, path: String, args: Args) -> Result<Reply, Error> {
+    pub(crate) async fn call(&self, path: SmolStr, args: Args) -> Result<Reply, Error> {
         let root = match self.root.upgrade() {
             Some(root) if !self.closed.is_cancelled() => root,
             _ => return Err(self.closed_error()),

@@ -10,6 +10,7 @@ use std::task::Poll;
 use serde::de::DeserializeOwned;
 use serde::ser::{SerializeMap, SerializeTuple};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smol_str::SmolStr;
 
 use super::args::function_name;
 use super::local::LocalEndpoint;
@@ -303,7 +304,7 @@ impl Proxy {
             channel: self.channel.clone(),
             local: self.local.clone(),
             target: ServiceRef {
-                path: self.method_path(name),
+                path: self.method_path(name).into(),
                 home: self.target.home,
             },
             label: None,
@@ -311,16 +312,13 @@ impl Proxy {
         }
     }
 
-    fn method_path(&self, name: &str) -> String {
+    /// `prefix/name`, kept inline when short (as most are): a local call allocates none.
+    fn method_path(&self, name: &str) -> SmolStr {
         let prefix = &self.target.path;
         if prefix.is_empty() {
-            return name.to_owned();
+            return SmolStr::new(name);
         }
-        let mut path = String::with_capacity(prefix.len() + 1 + name.len());
-        path.push_str(prefix);
-        path.push('/');
-        path.push_str(name);
-        path
+        smol_str::format_smolstr!("{prefix}/{name}")
     }
 
     /// Calls `method` with positional arguments.
@@ -386,7 +384,7 @@ impl Proxy {
                 .collect(),
         );
         let request = Value::List(vec![
-            Value::Str(self.method_path(method)),
+            Value::Str(self.method_path(method).into()),
             Value::List(args),
             kwargs,
         ]);

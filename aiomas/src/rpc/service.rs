@@ -6,6 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use smol_str::SmolStr;
+
 use super::{Args, Exception, Reply};
 pub use crate::boxed::BoxFuture;
 use crate::Value;
@@ -220,18 +222,23 @@ pub(crate) enum Started {
 /// agent in its container's table), which its future owns rather than one box per hop.
 pub(crate) struct Later {
     owner: Arc<dyn Service>,
-    path: String,
+    path: SmolStr,
     start: usize,
     args: Args,
 }
 
 /// Starts `path` on `root` with `args`: resolves it (errors and panics become exceptions) and
 /// runs a function that is not `async` inline, so only `async` ones cost a future.
-pub(crate) fn start_call(root: Arc<dyn Service>, path: String, args: Args) -> Started {
+pub(crate) fn start_call(root: Arc<dyn Service>, path: SmolStr, args: Args) -> Started {
     start_below(root, path, 0, args)
 }
 
-fn start_below(mut owner: Arc<dyn Service>, path: String, mut start: usize, args: Args) -> Started {
+fn start_below(
+    mut owner: Arc<dyn Service>,
+    path: SmolStr,
+    mut start: usize,
+    args: Args,
+) -> Started {
     loop {
         // The found route borrows `owner`: it is gone by the end of this statement.
         let hop = match std::panic::catch_unwind(AssertUnwindSafe(|| {
