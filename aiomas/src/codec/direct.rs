@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use serde::de::{self, Visitor};
+use smallvec::SmallVec;
 use smol_str::SmolStr;
 
 use super::decode::TYPE_KEY;
@@ -27,13 +28,34 @@ pub(super) struct Plain {
     pub(super) content: PlainContent,
 }
 
+/// Where each positional argument of a call is in its frame: up to two (most calls) inline,
+/// in no more room than a `Vec` takes, as offsets that fit a `u32` (see [`fits_arg_ranges`]).
+pub(crate) type ArgRanges = SmallVec<[Range<u32>; 2]>;
+
+/// Whether a body's offsets fit [`ArgRanges`]: the parsers read a call's arguments in place
+/// only then (a larger body is decoded in full, as any other message).
+pub(super) fn fits_arg_ranges(body: &[u8]) -> bool {
+    u32::try_from(body.len()).is_ok()
+}
+
+/// An [`ArgRanges`] range as a range of its body.
+pub(crate) fn in_body(range: &Range<u32>) -> Range<usize> {
+    range.start as usize..range.end as usize
+}
+
+/// `range` of a body that [`fits_arg_ranges`], as [`ArgRanges`] keeps it.
+pub(super) fn arg_range(range: Range<usize>) -> Range<u32> {
+    let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
+    offset(range.start)..offset(range.end)
+}
+
 pub(super) enum PlainContent {
     /// A result's content.
     Result(Range<usize>),
     /// A request's content `[path, args, kwargs]`: the path, and where each argument is.
     Call {
         path: SmolStr,
-        args: Vec<Range<usize>>,
+        args: ArgRanges,
         kwargs: Vec<(String, Range<usize>)>,
     },
 }

@@ -22,7 +22,9 @@ use serde::de::{
 use smol_str::SmolStr;
 
 use super::decode::{check_nesting, heap_bytes, Decoding, ENTRY, SLOT, TYPE_KEY};
-use super::direct::{in_place, Key, Plain, PlainContent, REQUEST, RESULT};
+use super::direct::{
+    arg_range, fits_arg_ranges, in_place, ArgRanges, Key, Plain, PlainContent, REQUEST, RESULT,
+};
 use super::json_parser::{Parser, MAX_EXACT_DIGITS};
 use super::{Codec, Serializers, WireFormat};
 use crate::value::{list_not_used_up, Value, BIG_INT_TOKEN, EXTENSION_TOKEN, SERVICE_REF_TOKEN};
@@ -158,7 +160,7 @@ impl<'a> Parser<'a> {
     /// path, a list of arguments and a map of keyword arguments, charged as built.
     fn call(&mut self, wrapped: &mut bool) -> Option<PlainContent> {
         let budget = &self.decoding.budget;
-        if self.peek() != Some(b'[') {
+        if self.peek() != Some(b'[') || !fits_arg_ranges(self.bytes) {
             return None;
         }
         self.pos += 1;
@@ -175,7 +177,7 @@ impl<'a> Parser<'a> {
         // The arguments and keyword arguments are two levels in, their values three.
         self.pos += 1;
         self.skip_whitespace();
-        let mut args = Vec::new();
+        let mut args = ArgRanges::new();
         let mut capacity = 0;
         if self.peek() == Some(b']') {
             self.pos += 1;
@@ -185,7 +187,7 @@ impl<'a> Parser<'a> {
                 let heap = self.scan(3, wrapped).ok()?;
                 budget.charge(heap).ok()?;
                 budget.charge_room(args.len(), &mut capacity, SLOT).ok()?;
-                args.push(start..self.pos);
+                args.push(arg_range(start..self.pos));
                 if self.end_of_item(b']').ok()? {
                     break;
                 }

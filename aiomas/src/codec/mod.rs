@@ -275,7 +275,7 @@ pub(crate) struct RawCall {
     /// The called path.
     pub(crate) path: SmolStr,
     /// Where each positional argument is in `body`.
-    args: Vec<Range<usize>>,
+    args: direct::ArgRanges,
     /// Each keyword argument, and where its value is in `body`.
     kwargs: Vec<(String, Range<usize>)>,
 }
@@ -322,7 +322,11 @@ impl RawCall {
     /// [`into_value`](Self::into_value), keeping the call.
     fn to_value(&self) -> Result<Value, Error> {
         let arg = |range: &Range<usize>| self.format.to_value(&self.body, range.clone());
-        let args = self.args.iter().map(arg).collect::<Result<_, _>>()?;
+        let args = self
+            .args
+            .iter()
+            .map(|range| arg(&direct::in_body(range)))
+            .collect::<Result<_, _>>()?;
         let kwargs = self
             .kwargs
             .iter()
@@ -341,14 +345,14 @@ impl RawCall {
 pub(crate) struct RawArgs {
     format: InFrame,
     body: Bytes,
-    args: std::vec::IntoIter<Range<usize>>,
+    args: <direct::ArgRanges as IntoIterator>::IntoIter,
 }
 
 impl Iterator for RawArgs {
     type Item = Received;
 
     fn next(&mut self) -> Option<Received> {
-        let content = self.args.next()?;
+        let content = direct::in_body(&self.args.next()?);
         Some(self.format.received(self.body.clone(), content))
     }
 

@@ -25,7 +25,10 @@ use serde::Deserialize;
 use smol_str::SmolStr;
 
 use super::decode::{check_nesting, Decoding, ENTRY, SLOT};
-use super::direct::{in_place, is_special_key, Key, Plain, PlainContent, REQUEST, RESULT};
+use super::direct::{
+    arg_range, fits_arg_ranges, in_place, is_special_key, ArgRanges, Key, Plain, PlainContent,
+    REQUEST, RESULT,
+};
 use super::msgpack::value_len;
 use crate::value::{list_not_used_up, Value};
 use crate::Error;
@@ -254,6 +257,9 @@ impl<'a> Reader<'a> {
     /// as built.
     fn call(&mut self, decoding: &Decoding<'_>) -> Result<PlainContent, Error> {
         let budget = &decoding.budget;
+        if !fits_arg_ranges(self.bytes) {
+            return Err(not_plain());
+        }
         let Head::Array(3) = self.head()? else {
             return Err(not_plain());
         };
@@ -265,8 +271,8 @@ impl<'a> Reader<'a> {
             return Err(not_plain());
         };
         // Every argument takes a byte at least: a claim beyond the bytes left is a lie.
-        let mut args = Vec::with_capacity(len.min(self.bytes.len() - self.pos));
-        self.scan_items(decoding, 3, len, |range| args.push(range))?;
+        let mut args = ArgRanges::with_capacity(len.min(self.bytes.len() - self.pos));
+        self.scan_items(decoding, 3, len, |range| args.push(arg_range(range)))?;
         let Head::Map(len) = self.head()? else {
             return Err(not_plain());
         };
