@@ -7,7 +7,7 @@
 //! checks that every call arrived and prints the throughput, e.g.
 //!
 //! ```text
-//! agents: 2000  calls: 1000000  seconds: 1.75  calls/s: 571428
+//! agents: 2000  calls: 1000000  seconds: 1.19  calls/s: 840293
 //! container A: calls sent: 501000  calls served: 501000  errors: 0  bytes in: ...  bytes out: ...  in flight: 0  connections open: 2
 //! container B: calls sent: 501000  calls served: 501000  errors: 0  bytes in: ...  bytes out: ...  in flight: 0  connections open: 2
 //! ```

@@ -126,7 +126,7 @@
 //!   SIGTERM), on tokio's signal driver; `cli` turns it on. Without it both are absent.
 //!
 //! With `default-features = false` a small crate builds without rustls, ring, clap and a C
-//! compiler run, in about 60% of the time it took before these features existed. The library
+//! compiler run, in about two thirds of the time it took before these features existed. The library
 //! asks tokio for `rt`, `net`, `io-util`, `sync`, `time` and `macros` (and `signal` with the
 //! `signal` feature, `rt-multi-thread` with `multi-thread`); a binary adds the runtime it wants (e.g. `rt-multi-thread`).
 //!
