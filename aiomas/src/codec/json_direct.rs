@@ -18,7 +18,6 @@ use std::ops::Range;
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Unexpected, Visitor,
 };
-
 use smol_str::SmolStr;
 
 use super::decode::{check_nesting, heap_bytes, Decoding, ENTRY, SLOT, TYPE_KEY};
