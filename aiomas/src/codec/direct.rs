@@ -30,7 +30,7 @@ pub(super) struct Plain {
 
 /// Where each positional argument of a call is in its frame: up to two (most calls) inline,
 /// in no more room than a `Vec` takes, as offsets that fit a `u32` (see [`fits_arg_ranges`]).
-pub(crate) type ArgRanges = SmallVec<[Range<u32>; 2]>;
+pub(super) type ArgRanges = SmallVec<[Range<u32>; 2]>;
 
 /// Whether a body's offsets fit [`ArgRanges`]: the parsers read a call's arguments in place
 /// only then (a larger body is decoded in full, as any other message).
@@ -39,7 +39,7 @@ pub(super) fn fits_arg_ranges(body: &[u8]) -> bool {
 }
 
 /// An [`ArgRanges`] range as a range of its body.
-pub(crate) fn in_body(range: &Range<u32>) -> Range<usize> {
+pub(super) fn in_body(range: &Range<u32>) -> Range<usize> {
     range.start as usize..range.end as usize
 }
 

@@ -129,12 +129,7 @@ impl LocalEndpoint {
             _ => return Err(self.closed_error()),
         };
         let later = match start_call(root.service.clone(), path, args) {
-            Started::Done(outcome) => {
-                // A remote call always lets the runtime run others; a loop of local calls
-                // that never wait must too, once the task's budget is spent.
-                tokio::task::consume_budget().await;
-                return outcome.map_err(|exc| self.exception(&exc));
-            }
+            Started::Done(outcome) => return self.finished_inline(outcome).await,
             Started::Later(later) => later,
         };
         let mut run: Pin<Box<dyn Future<Output = Outcome> + Send>> = Box::pin(later.run());
@@ -146,10 +141,7 @@ impl LocalEndpoint {
             })
             .await;
             if let Poll::Ready(outcome) = first {
-                // A remote call always lets the runtime run others; a loop of local calls that
-                // never wait must too, once the task's budget is spent.
-                tokio::task::consume_budget().await;
-                return outcome.map_err(|exc| self.exception(&exc));
+                return self.finished_inline(outcome).await;
             }
         }
         let (reply, replied) = oneshot::channel();
@@ -168,6 +160,14 @@ impl LocalEndpoint {
             Ok(outcome) => outcome.map_err(|exc| self.exception(&exc)),
             Err(_) => Err(self.closed_error()),
         }
+    }
+
+    /// The answer to a call that finished without waiting. A remote call always lets the
+    /// runtime run others; a loop of local calls that never wait must too, once the task's
+    /// budget is spent.
+    async fn finished_inline(&self, outcome: Outcome) -> Result<Reply, Error> {
+        tokio::task::consume_budget().await;
+        outcome.map_err(|exc| self.exception(&exc))
     }
 
     /// The error a remote caller gets for `exc`.

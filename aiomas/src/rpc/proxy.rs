@@ -304,7 +304,7 @@ impl Proxy {
             channel: self.channel.clone(),
             local: self.local.clone(),
             target: ServiceRef {
-                path: self.method_path(name).into(),
+                path: self.method_path(name).concat(),
                 home: self.target.home,
             },
             label: None,
@@ -312,13 +312,12 @@ impl Proxy {
         }
     }
 
-    /// `prefix/name`, kept inline when short (as most are): a local call allocates none.
-    fn method_path(&self, name: &str) -> SmolStr {
-        let prefix = &self.target.path;
-        if prefix.is_empty() {
-            return SmolStr::new(name);
-        }
-        smol_str::format_smolstr!("{prefix}/{name}")
+    /// The pieces of `prefix/name` (just `name` at the root), to join into a `String` with
+    /// `concat` (sized once) or into a `SmolStr` (no allocation when short, as most are).
+    fn method_path<'a>(&'a self, name: &'a str) -> [&'a str; 3] {
+        let prefix = self.target.path.as_str();
+        let separator = if prefix.is_empty() { "" } else { "/" };
+        [prefix, separator, name]
     }
 
     /// Calls `method` with positional arguments.
@@ -384,7 +383,7 @@ impl Proxy {
                 .collect(),
         );
         let request = Value::List(vec![
-            Value::Str(self.method_path(method).into()),
+            Value::Str(self.method_path(method).concat()),
             Value::List(args),
             kwargs,
         ]);
@@ -411,7 +410,8 @@ impl Proxy {
         method: &str,
         args: Args,
     ) -> Result<Reply, Error> {
-        let mut call = std::pin::pin!(local.call(self.method_path(method), args));
+        let mut call =
+            std::pin::pin!(local.call(SmolStr::from_iter(self.method_path(method)), args));
         // Most calls end in their first poll: the deadline's timer is set only for the others.
         let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
         if let Poll::Ready(outcome) = first {
